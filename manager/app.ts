@@ -1,0 +1,62 @@
+import { Hono } from "hono";
+import { readStatic } from "../ui/mod.ts";
+import { appliedMigrations, type Database, type PartitionManager, readJournal } from "./db/mod.ts";
+import { HttpError, onError } from "./http/errors.ts";
+import { flowRoutes } from "./http/flows.ts";
+import { ingestRoutes } from "./http/ingest.ts";
+import { INGEST_PATH } from "../appliance/wire/mod.ts";
+
+export interface AppDeps {
+  database: Database;
+  partitions: PartitionManager;
+  /** Largest accepted report batch, bytes. */
+  maxBatchBytes: number;
+  /** Rows per page in the UI and the default for the API. */
+  pageSize: number;
+}
+
+/** Builds the manager's HTTP app; `main.ts` serves it, tests call `app.request()`. */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.onError(onError);
+  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", async (c) => {
+    try {
+      const [applied, journal] = await Promise.all([
+        appliedMigrations(deps.database),
+        readJournal(),
+      ]);
+      const expected = journal.entries.length;
+      if (applied < expected) {
+        return c.json(
+          { status: "not ready", reason: `migrations applied ${applied} of ${expected}` },
+          503,
+        );
+      }
+      return c.json({ status: "ready", database: deps.database.kind, migrations: applied });
+    } catch (err) {
+      return c.json({
+        status: "not ready",
+        reason: `database unreachable: ${(err as Error).message}`,
+      }, 503);
+    }
+  });
+
+  app.route(INGEST_PATH, ingestRoutes(deps));
+  const flows = flowRoutes(deps);
+  app.route("/flows", flows.page);
+  app.route("/api/v1/flows", flows.api);
+  app.get("/", (c) => c.redirect("/flows"));
+
+  app.get("/static/:name", async (c) => {
+    const file = await readStatic(c.req.param("name"));
+    if (!file) throw new HttpError(404, `no static file ${c.req.param("name")}`);
+    return c.body(file.body as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": file.type,
+      "cache-control": "public, max-age=3600",
+    });
+  });
+  return app;
+}

@@ -1,0 +1,11 @@
+/**
+ * @module
+ * The database schema in TypeScript: the source of truth from which drizzle-kit generates the
+ * SQL in `migrations/`.
+ *
+ * ```ts
+ * import { flowLog } from "./schema/mod.ts";
+ * await db.select().from(flowLog).limit(10);
+ * ```
+ */
+export { flowLog, ingestBatch } from "./flow_log.ts";
