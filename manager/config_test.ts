@@ -21,7 +21,10 @@ Deno.test("loadConfig() takes the flag over the environment", () => {
 
 Deno.test("loadConfig() reports every problem at once", () => {
   try {
-    loadConfig(["frobnicate", "--port", "99999"], { DATABASE_URL: "mysql://x", TAPLINE_PARTITIONS_AHEAD: "-1" });
+    loadConfig(["frobnicate", "--port", "99999"], {
+      DATABASE_URL: "mysql://x",
+      TAPLINE_PARTITIONS_AHEAD: "-1",
+    });
     assert.fail("expected a ConfigError");
   } catch (err) {
     assert.ok(err instanceof ConfigError);

@@ -11,7 +11,11 @@ function log(msg: string, fields: Record<string, unknown> = {}): void {
 async function open(config: ManagerConfig) {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   const applied = await migrate(database);
-  log("database ready", { database: database.kind, location: database.location, migrations: applied });
+  log("database ready", {
+    database: database.kind,
+    location: database.location,
+    migrations: applied,
+  });
   return database;
 }
 
@@ -22,11 +26,18 @@ async function serve(config: ManagerConfig): Promise<void> {
   await partitions.ensureWindow(Date.now(), window);
   const maintenance = setInterval(() => {
     partitions.ensureWindow(Date.now(), window).catch((err) =>
-      console.error(JSON.stringify({ level: "error", msg: "partition maintenance", error: String(err) }))
+      console.error(
+        JSON.stringify({ level: "error", msg: "partition maintenance", error: String(err) }),
+      )
     );
   }, HOUR_MS);
 
-  const app = createApp({ database, partitions, maxBatchBytes: config.maxBatchBytes, pageSize: 50 });
+  const app = createApp({
+    database,
+    partitions,
+    maxBatchBytes: config.maxBatchBytes,
+    pageSize: 50,
+  });
   const controller = new AbortController();
   const server = Deno.serve({
     hostname: config.host,

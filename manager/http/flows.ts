@@ -28,7 +28,10 @@ export function flowRoutes(deps: AppDeps): { page: Hono; api: Hono } {
       basePath: "/flows",
     };
     // One URL serves the page or, for htmx, only the results region.
-    if (c.req.header("hx-request") === "true" && c.req.header("hx-boosted") !== "true") {
+    c.header("Vary", "HX-Request");
+    const partial = c.req.header("hx-request") === "true" &&
+      c.req.header("hx-history-restore-request") !== "true";
+    if (partial) {
       return c.html(renderFragment(FlowResults(props)));
     }
     return c.html(renderPage(FlowsPage(props)), hasErrors ? 400 : 200);

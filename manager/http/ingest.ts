@@ -13,7 +13,10 @@ export function ingestRoutes(deps: AppDeps): Hono {
     bodyLimit({
       maxSize: deps.maxBatchBytes,
       onError: () => {
-        throw new HttpError(413, `batch larger than ${deps.maxBatchBytes} bytes; send smaller batches`);
+        throw new HttpError(
+          413,
+          `batch larger than ${deps.maxBatchBytes} bytes; send smaller batches`,
+        );
       },
     }),
     async (c) => {

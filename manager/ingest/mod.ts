@@ -8,4 +8,4 @@
  * if (result.ok) await ingestFlows(database, partitions, result.batch); // { acked, stored, duplicate }
  * ```
  */
-export { type IngestResult, ingestFlows } from "./flows.ts";
+export { ingestFlows, type IngestResult } from "./flows.ts";

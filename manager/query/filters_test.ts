@@ -26,7 +26,9 @@ Deno.test("parseUtcTime() reads datetime-local values as UTC and rejects impossi
 
 Deno.test("parseFlowFilters() collects every error against its field and keeps raw values", () => {
   const { raw, query, errors } = parseFlowFilters(
-    new URLSearchParams("ip=x&port=70000&protocol=gopher&from=2026-11-25T10:00&to=2026-11-25T09:00&page=0"),
+    new URLSearchParams(
+      "ip=x&port=70000&protocol=gopher&from=2026-11-25T10:00&to=2026-11-25T09:00&page=0",
+    ),
     50,
   );
   assert.deepEqual(Object.keys(errors).sort(), ["ip", "port", "protocol", "to"]);

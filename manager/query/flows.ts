@@ -103,7 +103,8 @@ export async function queryFlows(database: Database, q: FlowQuery): Promise<Flow
     const first = new Date(summary.first).getTime();
     const last = new Date(summary.last).getTime();
     bucketSeconds = bucketSecondsFor(last - first);
-    const bucket = sql`date_bin(${`${bucketSeconds} seconds`}::interval, ${flowLog.time}, timestamptz '2000-01-01')`;
+    const bucket =
+      sql`date_bin(${`${bucketSeconds} seconds`}::interval, ${flowLog.time}, timestamptz '2000-01-01')`;
     const buckets = await database.rows<{ bucket: string | Date; bytes: string | number }>(sql`
       select ${bucket} as bucket, sum(${flowLog.byteTx} + ${flowLog.byteRx}) as bytes
       from ${flowLog} ${where ? sql`where ${where}` : sql``}

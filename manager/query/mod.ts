@@ -7,5 +7,16 @@
  * const page = await queryFlows(database, query); // { rows, total, chart, bucketSeconds }
  * ```
  */
-export { type FilterErrors, type FlowQuery, parseFlowFilters, type RawFlowFilters } from "./filters.ts";
-export { bucketSecondsFor, type ChartBucket, type FlowPage, queryFlows, type FlowRowOut } from "./flows.ts";
+export {
+  type FilterErrors,
+  type FlowQuery,
+  parseFlowFilters,
+  type RawFlowFilters,
+} from "./filters.ts";
+export {
+  bucketSecondsFor,
+  type ChartBucket,
+  type FlowPage,
+  type FlowRowOut,
+  queryFlows,
+} from "./flows.ts";

@@ -21,7 +21,9 @@ for (const engine of testEngines()) {
     const partitions = new PartitionManager(database);
     const app = createApp({ database, partitions, maxBatchBytes: 64 * 1024, pageSize: 50 });
     const count = async () => {
-      const [r] = await database.rows<{ n: string | number }>(sql`select count(*) as n from flow_log`);
+      const [r] = await database.rows<{ n: string | number }>(
+        sql`select count(*) as n from flow_log`,
+      );
       return Number(r?.n);
     };
     const reset = () => database.rows(sql`truncate flow_log, ingest_batch`);

@@ -1,4 +1,9 @@
-import { encodeBatch, type FlowBatch, type FlowRecord, WIRE_VERSION } from "../../appliance/wire/mod.ts";
+import {
+  encodeBatch,
+  type FlowBatch,
+  type FlowRecord,
+  WIRE_VERSION,
+} from "../../appliance/wire/mod.ts";
 
 /** A valid flow record; `over` changes fields. Times are µs. */
 export function flowRecord(over: Partial<FlowRecord> = {}): FlowRecord {
@@ -24,10 +29,21 @@ export function flowRecord(over: Partial<FlowRecord> = {}): FlowRecord {
 }
 
 export function flowBatch(records: FlowRecord[], over: Partial<FlowBatch> = {}): FlowBatch {
-  return { v: WIRE_VERSION, appliance: "test-1", stream: "flows", seq: 1, sentAt: 0, records, ...over };
+  return {
+    v: WIRE_VERSION,
+    appliance: "test-1",
+    stream: "flows",
+    seq: 1,
+    sentAt: 0,
+    records,
+    ...over,
+  };
 }
 
-export function cborRequest(body: Uint8Array | FlowBatch, contentType = "application/cbor"): RequestInit {
+export function cborRequest(
+  body: Uint8Array | FlowBatch,
+  contentType = "application/cbor",
+): RequestInit {
   const bytes = body instanceof Uint8Array ? body : encodeBatch(body);
   return { method: "POST", headers: { "content-type": contentType }, body: bytes as BodyInit };
 }

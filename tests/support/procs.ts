@@ -32,12 +32,14 @@ export function spawnDeno(
   return { child, collected: () => text, done };
 }
 
-/** Starts `manager serve --port 0` and waits for its "listening on" line. */
+/** Starts `manager serve` (a free port unless `port` is given) and waits until it listens. */
 export async function startManager(
   env: Record<string, string>,
-  timeoutMs = 60_000,
+  options: { port?: number; timeoutMs?: number } = {},
 ): Promise<Spawned & { url: string }> {
-  const { child, collected, done } = spawnDeno("manager/main.ts", ["serve", "--port", "0"], env);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const args = ["serve", "--port", String(options.port ?? 0)];
+  const { child, collected, done } = spawnDeno("manager/main.ts", args, env);
   const deadline = Date.now() + timeoutMs;
   let url: string | undefined;
   let exited = false;

@@ -43,7 +43,9 @@ export function testWithTools(
     Deno.test({
       name,
       fn: () => {
-        throw new Error(`needs ${missing.join(", ")}, which is not installed (CI=true: .ci/run must install it)`);
+        throw new Error(
+          `needs ${missing.join(", ")}, which is not installed (CI=true: .ci/run must install it)`,
+        );
       },
     });
   } else {

@@ -51,12 +51,14 @@ await run("tests/tools/gen_pcap.ts", [
 say("starting the manager on embedded PGlite (data/demo/manager)");
 let manager;
 try {
-  manager = await startManager({ TAPLINE_PORT: values.port, TAPLINE_DATA_DIR: `${dataDir}/manager` });
+  manager = await startManager({ TAPLINE_DATA_DIR: `${dataDir}/manager`, DATABASE_URL: "" }, {
+    port: Number(values.port),
+  });
 } catch (err) {
   // The fixed port may be taken: fall back to a free one rather than fail the newcomer.
   if (!/EADDRINUSE|address already in use|Address in use/i.test(String(err))) throw err;
   say(`port ${values.port} is in use; picking a free port`);
-  manager = await startManager({ TAPLINE_PORT: "0", TAPLINE_DATA_DIR: `${dataDir}/manager` });
+  manager = await startManager({ TAPLINE_DATA_DIR: `${dataDir}/manager`, DATABASE_URL: "" });
 }
 const stop = async (code: number) => {
   await manager.stop();
@@ -64,7 +66,14 @@ const stop = async (code: number) => {
 };
 try {
   say(`replaying the capture through an appliance → ${manager.url}`);
-  await run("appliance/main.ts", ["replay", capture, "--manager", manager.url, "--appliance", "demo-appliance"]);
+  await run("appliance/main.ts", [
+    "replay",
+    capture,
+    "--manager",
+    manager.url,
+    "--appliance",
+    "demo-appliance",
+  ]);
 } catch (err) {
   console.error(`demo: ${(err as Error).message}`);
   console.error(manager.output());

@@ -13,11 +13,13 @@ async function step(label: string, args: string[]): Promise<boolean> {
 }
 
 let failedChecks = 0;
-for (const [label, args] of [
-  ["format", ["fmt", "--check"]],
-  ["lint", ["lint"]],
-  ["types", ["check", "."]],
-] as const) {
+for (
+  const [label, args] of [
+    ["format", ["fmt", "--check"]],
+    ["lint", ["lint"]],
+    ["types", ["check", "."]],
+  ] as const
+) {
   if (!(await step(label, [...args]))) failedChecks++;
 }
 
@@ -25,6 +27,7 @@ console.log(`\n== tests`);
 const started = Date.now();
 const child = new Deno.Command(deno, {
   args: ["test", "-A", "--unstable-net", ...Deno.args],
+  env: { NO_COLOR: "1" },
   cwd: ROOT,
   stdin: "null",
   stdout: "piped",
@@ -40,11 +43,13 @@ for await (const chunk of child.stdout) {
 writer.releaseLock();
 const { code } = await child.status;
 // Deno prints e.g. "ok | 41 passed (12 steps) | 0 failed | 2 ignored (48s)".
-const plain = tail.replace(/\x1b\[[0-9;]*m/g, "");
+const plain = tail.replace(new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g"), "");
 const num = (re: RegExp) => Number(re.exec(plain)?.[1] ?? 0);
 const passed = num(/(\d+) passed/);
 const failed = num(/(\d+) failed/) + failedChecks;
 const skipped = num(/(\d+) ignored/);
-console.log(`\nchecks failed: ${failedChecks}; tests took ${Math.round((Date.now() - started) / 1000)} s`);
+console.log(
+  `\nchecks failed: ${failedChecks}; tests took ${Math.round((Date.now() - started) / 1000)} s`,
+);
 console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 Deno.exit(code === 0 && failedChecks === 0 ? 0 : 1);

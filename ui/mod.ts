@@ -1,0 +1,38 @@
+/**
+ * The admin UI: preact components rendered to HTML on the server, enhanced by htmx in the browser.
+ * Props in, markup out: nothing here reads the database or the request.
+ *
+ * One URL serves the full page or, for an htmx request, only the region it swaps:
+ *
+ * ```ts
+ * import { FlowResults, FlowsPage, readStatic, renderFragment, renderPage } from "../ui/mod.ts";
+ *
+ * app.get("/flows", async (c) => {
+ *   const props = await loadFlowPage(c.req.query()); // the manager's own query code
+ *   const partial = c.req.header("HX-Request") === "true" &&
+ *     c.req.header("HX-History-Restore-Request") !== "true";
+ *   c.header("Vary", "HX-Request");
+ *   return c.html(partial ? renderFragment(FlowResults(props)) : renderPage(FlowsPage(props)));
+ * });
+ * app.get("/static/:name", async (c) => {
+ *   const file = await readStatic(c.req.param("name"));
+ *   return file ? c.body(file.body, 200, { "Content-Type": file.type }) : c.notFound();
+ * });
+ * ```
+ *
+ * The filter form sends `ip`, `port`, `protocol` (an IP protocol number such as `"6"`, or `""` for
+ * any), `from`, `to` (`datetime-local` values, UTC) and, from the pager, `page`; empty fields may
+ * be present or absent.
+ *
+ * @module
+ */
+
+export type { ChartPoint, FlowFilterField, FlowFilters, FlowPageProps, FlowRow } from "./types.ts";
+export { FLOW_RESULTS_ID, FlowResults, flowsHref, FlowsPage } from "./pages/flows.tsx";
+export { Layout, STATIC_PREFIX } from "./layout.tsx";
+export type { LayoutProps } from "./layout.tsx";
+export { NAV } from "./nav.ts";
+export type { NavEntry, NavSection } from "./nav.ts";
+export { renderFragment, renderPage } from "./render.ts";
+export { readStatic, STATIC_FILES, StaticAssetError } from "./assets.ts";
+export type { StaticFile } from "./assets.ts";

@@ -1,0 +1,98 @@
+// The left navigation, in DESIGN §9's order: one section per license module, Administration last.
+// An entry with a `path` is a live page; the others are shown disabled until their page lands, so
+// the navigation already has its final shape.
+
+/** One navigation entry. */
+export interface NavEntry {
+  /** Stable id, matched against the layout's `active` prop. */
+  id: string;
+  label: string;
+  /** Set once the page exists. */
+  path?: string;
+}
+
+/** One navigation section (a license module, or Administration). */
+export interface NavSection {
+  /** The license module key (DESIGN §1), or `"admin"`. */
+  module: string;
+  label: string;
+  entries: NavEntry[];
+}
+
+/** The product's navigation. */
+export const NAV: readonly NavSection[] = [
+  {
+    module: "traffic_distribution",
+    label: "Traffic distribution",
+    entries: [
+      { id: "distribution-policies", label: "Policies" },
+      { id: "distribution-points", label: "Points" },
+    ],
+  },
+  {
+    module: "network_monitoring",
+    label: "Network monitoring",
+    entries: [
+      { id: "network-resource", label: "Resource analysis" },
+      { id: "network-path", label: "Path analysis" },
+      { id: "network-topology", label: "Topology" },
+      { id: "flows", label: "Flow logs", path: "/flows" },
+      { id: "nat-tracing", label: "NAT tracing" },
+      { id: "pcap-policies", label: "PCAP policies" },
+      { id: "pcap-analysis", label: "PCAP analysis" },
+    ],
+  },
+  {
+    module: "call_monitoring",
+    label: "Call monitoring",
+    entries: [
+      { id: "tracing", label: "Tracing" },
+      { id: "trace-topology", label: "Trace topology" },
+      { id: "app-resource", label: "Resource analysis" },
+      { id: "app-path", label: "Path analysis" },
+      { id: "app-topology", label: "Topology" },
+      { id: "request-logs", label: "Request logs" },
+      { id: "file-io", label: "File I/O" },
+    ],
+  },
+  {
+    module: "db_monitoring",
+    label: "DB monitoring",
+    entries: [{ id: "db-analysis", label: "DB analysis" }],
+  },
+  {
+    module: "function_monitoring",
+    label: "Function monitoring",
+    entries: [{ id: "profiling", label: "Continuous profiling" }],
+  },
+  {
+    module: "app_monitoring",
+    label: "App monitoring",
+    entries: [{ id: "app-traces", label: "Application traces" }],
+  },
+  {
+    module: "metrics_monitoring",
+    label: "Metrics",
+    entries: [
+      { id: "metrics-center", label: "Metrics center" },
+      { id: "custom-views", label: "Custom views" },
+    ],
+  },
+  {
+    module: "log_monitoring",
+    label: "Logs",
+    entries: [{ id: "log-center", label: "Log center" }],
+  },
+  {
+    module: "admin",
+    label: "Administration",
+    entries: [
+      { id: "appliances", label: "Appliances" },
+      { id: "licenses", label: "Licenses" },
+      { id: "users", label: "Users" },
+      { id: "audit-log", label: "Audit log" },
+      { id: "inventory", label: "Inventory" },
+      { id: "settings", label: "Settings" },
+    ],
+  },
+];
