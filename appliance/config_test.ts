@@ -51,7 +51,10 @@ Deno.test("parseConfig() rejects a missing value, an unknown command and extra a
     problems: ["option --manager needs a value", "replay needs --manager URL (or TAPLINE_MANAGER)"],
   });
   assert.deepEqual(parse(["capture", "x"]), { ok: false, problems: ['unknown command "capture"'] });
-  assert.deepEqual(parse([]), { ok: false, problems: ["missing command (replay or flows)"] });
+  assert.deepEqual(parse([]), {
+    ok: false,
+    problems: ["missing command (replay, flows or decode)"],
+  });
   assert.deepEqual(parse(["flows", "a", "b"]), {
     ok: false,
     problems: ['unexpected argument "b"'],
@@ -65,4 +68,95 @@ Deno.test("parseConfig() reads flows and help", () => {
   });
   assert.deepEqual(parse(["flows", "--help"]), { ok: true, command: { kind: "help" } });
   assert.deepEqual(parse(["-h"]), { ok: true, command: { kind: "help" } });
+});
+
+Deno.test("parseConfig() reads decode, which takes a FILE and --json only", () => {
+  assert.deepEqual(parse(["decode", "a.pcapng", "--json"]), {
+    ok: true,
+    command: { kind: "decode", file: "a.pcapng", json: true },
+  });
+  assert.deepEqual(parse(["decode", "--interface", "eth0"]), {
+    ok: false,
+    problems: ["option --interface does not apply to decode", "decode needs a FILE"],
+  });
+});
+
+Deno.test("parseConfig() reads a live capture instead of a FILE", () => {
+  assert.deepEqual(parse(["flows", "--interface", "eth1", "--seconds", "2.5", "--json"]), {
+    ok: true,
+    command: {
+      kind: "flows",
+      live: {
+        point: { interface: "eth1", observationPoint: "rest", captureNetworkType: 3 },
+        seconds: 2.5,
+        backend: "auto",
+      },
+      json: true,
+    },
+  });
+  const replay = parse([
+    "replay",
+    "--interface=eth2",
+    "--observation-point",
+    "c-gw",
+    "--backend",
+    "libpcap",
+    "--manager",
+    "http://m:1",
+  ]);
+  assert.ok(replay.ok && replay.command.kind === "replay");
+  assert.deepEqual(replay.command.live, {
+    point: { interface: "eth2", observationPoint: "c-gw", captureNetworkType: 3 },
+    seconds: undefined,
+    backend: "libpcap",
+  });
+  assert.equal(replay.command.file, undefined);
+});
+
+Deno.test("parseConfig() reports every live-capture problem at once", () => {
+  assert.deepEqual(
+    parse([
+      "flows",
+      "a.pcap",
+      "--interface",
+      "eth1",
+      "--seconds",
+      "0",
+      "--observation-point",
+      "c-app",
+      "--backend",
+      "dpdk",
+    ]),
+    {
+      ok: false,
+      problems: [
+        "give either a FILE or --interface, not both",
+        '--observation-point: expected one of c, c-nd, c-hv, c-gw-hv, c-gw, local, rest, s-gw, s-gw-hv, s-hv, s-nd, s, got "c-app"',
+        "--seconds: expected a number of seconds above 0, got 0",
+        '--backend: expected af_packet or libpcap, got "dpdk"',
+      ],
+    },
+  );
+  assert.deepEqual(parse(["flows", "a.pcap", "--seconds", "3"]), {
+    ok: false,
+    problems: ["--seconds applies only with --interface"],
+  });
+});
+
+Deno.test("parseConfig() reads --filter for replay, flows and decode", () => {
+  const filter = "tcp port 443 and not net 10.0.0.0/8";
+  assert.deepEqual(parse(["flows", "a.pcap", "--filter", filter]), {
+    ok: true,
+    command: { kind: "flows", file: "a.pcap", json: false, filter },
+  });
+  assert.deepEqual(parse(["decode", "a.pcap", `--filter=${filter}`]), {
+    ok: true,
+    command: { kind: "decode", file: "a.pcap", json: false, filter },
+  });
+  const replay = parse(["replay", "a.pcap", "--manager", "http://m:1", "--filter", "udp"]);
+  assert.equal(replay.ok && replay.command.kind === "replay" && replay.command.filter, "udp");
+  assert.deepEqual(parse(["flows", "a.pcap", "--filter"]), {
+    ok: false,
+    problems: ["option --filter needs a value"],
+  });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 
 /** Pipeline order: a stage may import only stages before it (and the wire contract). */
-const STAGES = ["capture", "decode", "flow", "report"];
+const STAGES = ["capture", "decode", "flow", "policy", "report"];
 const ROOT = new URL("./", import.meta.url);
 
 function* sourceFiles(dir: URL, prefix = ""): Generator<string> {

@@ -3,10 +3,24 @@
  * (config.ts), builds flows (pipeline.ts) and sends them (report/). Errors end as one line on
  * stderr, never a stack trace.
  */
-import { CaptureError } from "./capture/mod.ts";
-import { type Command, loadConfig, USAGE } from "./config.ts";
-import type { FlowRecord } from "./flow/mod.ts";
-import { buildFlowsFromFile, type FlowSummary } from "./pipeline.ts";
+import {
+  CaptureError,
+  type CaptureStats,
+  openCaptureFile,
+  openLiveCapture,
+} from "./capture/mod.ts";
+import {
+  type Command,
+  type FilterSpec,
+  type LiveSpec,
+  loadConfig,
+  type PacketInput,
+  USAGE,
+} from "./config.ts";
+import { Decoder, DecodeStatus, packetJson, packetLine } from "./decode/mod.ts";
+import { CLOSE_TYPE_NAMES, type FlowRecord, flowRecordColumns } from "./flow/mod.ts";
+import { buildFlowsFromFile, buildFlowsLive, type FlowSummary } from "./pipeline.ts";
+import { FilterError, filterOptionsFor, PacketFilter } from "./policy/mod.ts";
 import { ReportError, sendBatches } from "./report/mod.ts";
 
 const PROTOCOL_NAMES: Record<number, string> = { 1: "icmp", 6: "tcp", 17: "udp", 58: "icmp6" };
@@ -45,6 +59,7 @@ function flowTable(records: readonly FlowRecord[]): string {
     "START (UTC)",
     "SECONDS",
     "TCP FLAGS",
+    "CLOSE",
   ];
   const rows = records.map((r) => [
     String(r.flowId),
@@ -59,6 +74,7 @@ function flowTable(records: readonly FlowRecord[]): string {
     new Date(r.startTime / 1000).toISOString(),
     ((r.endTime - r.startTime) / 1e6).toFixed(3),
     r.protocol === 6 ? `${tcpFlags(r.tcpFlagsBit0)}/${tcpFlags(r.tcpFlagsBit1)}` : "",
+    r.closeType === 0 ? "" : CLOSE_TYPE_NAMES[r.closeType] ?? String(r.closeType),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const numeric = new Set([0, 2, 5, 6, 7, 8, 10]);
@@ -74,19 +90,72 @@ function describeErrors(summary: FlowSummary): string {
   return entries.map(([kind, count]) => `${kind} ${number(count)}`).join(", ");
 }
 
-/** Reads the file's flows; undefined (after saying why) when it cannot be read at all. */
-async function readFlows(file: string): Promise<FlowSummary | undefined> {
-  let summary: FlowSummary;
+/** `, N filtered out` when `--filter` skipped packets. */
+function filteredOut(summary: FlowSummary): string {
+  return summary.filtered > 0 ? `, ${number(summary.filtered)} filtered out` : "";
+}
+
+function describeCapture(stats: CaptureStats): string {
+  return `${number(stats.received)} packets received, ${
+    number(stats.droppedByKernel)
+  } dropped by the kernel, ${number(stats.droppedByInterface)} dropped by the interface`;
+}
+
+/** Captures on the interface until the time is up or SIGINT/SIGTERM; then says what it saw. */
+async function captureFlows(
+  live: LiveSpec,
+  filter: string | undefined,
+): Promise<FlowSummary & { capture?: CaptureStats }> {
+  const source = openLiveCapture(live.point.interface, { backend: live.backend });
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const stop = () => source.stop();
+  for (const signal of signals) Deno.addSignalListener(signal, stop);
+  say(
+    `capturing on ${live.point.interface} (${source.backend}, observation point ${live.point.observationPoint}) ${
+      live.seconds === undefined ? "until interrupted" : `for ${live.seconds} s`
+    }`,
+  );
   try {
-    summary = await buildFlowsFromFile(file);
+    const summary = await buildFlowsLive(source, {
+      durationMs: live.seconds === undefined ? undefined : live.seconds * 1000,
+      observationPoint: live.point.observationPoint,
+      filter,
+    });
+    say(`capture on ${live.point.interface}: ${describeCapture(summary.capture)}`);
+    return summary;
+  } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, stop);
+  }
+}
+
+/** Reads the input's flows; undefined (after saying why) when it cannot be read at all. */
+async function readFlows(
+  input: PacketInput & FilterSpec,
+): Promise<(FlowSummary & { capture?: CaptureStats }) | undefined> {
+  const file = input.file;
+  let summary: FlowSummary & { capture?: CaptureStats };
+  try {
+    summary = input.live
+      ? await captureFlows(input.live, input.filter)
+      : await buildFlowsFromFile(input.file, { filter: input.filter });
   } catch (err) {
     if (err instanceof CaptureError) {
-      say(`cannot read ${file}: ${err.message}`);
+      say(
+        file === undefined
+          ? `cannot capture: ${err.message}`
+          : `cannot read ${file}: ${err.message}`,
+      );
       return undefined;
     }
     throw err;
   }
-  if (summary.captureError) {
+  if (summary.captureError && file === undefined) {
+    say(
+      `warning: ${summary.captureError.message}; using the ${
+        number(summary.packets)
+      } packets captured before it`,
+    );
+  } else if (summary.captureError) {
     say(
       `warning: ${file} is damaged (${summary.captureError.message}); using the ${
         number(summary.packets)
@@ -98,7 +167,7 @@ async function readFlows(file: string): Promise<FlowSummary | undefined> {
 
 async function replay(command: Extract<Command, { kind: "replay" }>): Promise<number> {
   const started = performance.now();
-  const summary = await readFlows(command.file);
+  const summary = await readFlows(command);
   if (summary === undefined) return 1;
   const sendStarted = performance.now();
   let sent;
@@ -122,19 +191,24 @@ async function replay(command: Extract<Command, { kind: "replay" }>): Promise<nu
     throw err;
   }
   const records = summary.records;
-  const tcp = records.filter((r) => r.protocol === 6).length;
-  const udp = records.filter((r) => r.protocol === 17).length;
+  // Each flow has one record per minute it saw packets in; its first one is new.
+  const made = records.filter((r) => r.isNewFlow === 1);
+  const tcp = made.filter((r) => r.protocol === 6).length;
+  const udp = made.filter((r) => r.protocol === 17).length;
   const seconds = (ms: number) => (ms / 1000).toFixed(2);
   console.log(
     [
-      `replayed ${command.file} to ${command.manager} as "${command.appliance}"`,
+      `replayed ${
+        command.file ?? `live capture on ${command.live!.point.interface}`
+      } to ${command.manager} as "${command.appliance}"`,
       `  packets        ${number(summary.packets)} (${number(summary.bytes)} bytes; ${
         number(summary.notIp)
-      } not IP, ${number(summary.fragments)} IP fragments)`,
-      `  flows          ${number(records.length)} (${number(tcp)} TCP, ${number(udp)} UDP, ${
-        number(records.length - tcp - udp)
-      } other)`,
+      } not IP, ${number(summary.fragments)} IP fragments${filteredOut(summary)})`,
+      `  flows          ${number(made.length)} (${number(tcp)} TCP, ${number(udp)} UDP, ${
+        number(made.length - tcp - udp)
+      } other) in ${number(records.length)} flow-log records`,
       `  decode errors  ${describeErrors(summary)}`,
+      ...(summary.capture ? [`  capture        ${describeCapture(summary.capture)}`] : []),
       `  batches sent   ${number(sent.batches)}${
         sent.batches > 0 ? ` (seq ${firstSeq}-${firstSeq + sent.batches - 1})` : ""
       }, ${number(sent.retries)} retries`,
@@ -147,18 +221,74 @@ async function replay(command: Extract<Command, { kind: "replay" }>): Promise<nu
 }
 
 async function flows(command: Extract<Command, { kind: "flows" }>): Promise<number> {
-  const summary = await readFlows(command.file);
+  const summary = await readFlows(command);
   if (summary === undefined) return 1;
   if (command.json) {
-    for (const record of summary.records) console.log(JSON.stringify(record));
+    for (const record of summary.records) console.log(JSON.stringify(flowRecordColumns(record)));
     return 0;
   }
   if (summary.records.length > 0) console.log(flowTable(summary.records));
   console.log(
-    `${number(summary.records.length)} flows from ${number(summary.packets)} packets (${
-      number(summary.notIp)
-    } not IP; decode errors: ${describeErrors(summary)})`,
+    `${number(summary.flows)} flows (${number(summary.records.length)} records) from ${
+      number(summary.packets)
+    } packets (${number(summary.notIp)} not IP; decode errors: ${describeErrors(summary)}${
+      filteredOut(summary)
+    })`,
   );
+  return 0;
+}
+
+/**
+ * `decode FILE`: every packet as one line (or one JSON object), in order, written in chunks;
+ * a reader that goes away (`| head`) ends the output quietly.
+ */
+async function decode(command: Extract<Command, { kind: "decode" }>): Promise<number> {
+  let source;
+  try {
+    source = await openCaptureFile(command.file);
+  } catch (err) {
+    if (!(err instanceof CaptureError)) throw err;
+    say(`cannot read ${command.file}: ${err.message}`);
+    return 1;
+  }
+  const decoder = new Decoder();
+  const encoder = new TextEncoder();
+  const filter = command.filter === undefined
+    ? undefined
+    : new PacketFilter(command.filter, source.linkType, filterOptionsFor(source));
+  let chunk = "";
+  let ok = 0;
+  let decoded = 0;
+  try {
+    while (source.next()) {
+      if (filter !== undefined && !filter.matches(source.packet)) continue;
+      decoded++;
+      const status = decoder.decode(source.packet);
+      if (status === DecodeStatus.Ok) ok++;
+      chunk += command.json
+        ? `${JSON.stringify(packetJson(decoder.out, status))}\n`
+        : `${packetLine(decoder.out, status)}\n`;
+      if (chunk.length > 65_536) {
+        await Deno.stdout.write(encoder.encode(chunk));
+        chunk = "";
+      }
+    }
+    if (!command.json) {
+      const errors = Object.entries(decoder.errorCounts()).map(([k, n]) => `${k} ${number(n)}`);
+      chunk += `${number(decoded)} packets${
+        filter === undefined ? "" : ` matching the filter (${number(filter.rejected)} filtered out)`
+      }: ${number(ok)} IP (${number(decoder.tunnelled)} tunnelled), ${
+        number(decoder.notIp)
+      } not IP, ${number(decoder.malformed)} malformed${
+        errors.length > 0 ? ` (${errors.join(", ")})` : ""
+      }\n`;
+    }
+    await Deno.stdout.write(encoder.encode(chunk));
+  } catch (err) {
+    if (err instanceof Deno.errors.BrokenPipe) return 0;
+    throw err;
+  }
+  if (source.error) say(`warning: ${command.file} is damaged (${source.error.message})`);
   return 0;
 }
 
@@ -176,8 +306,13 @@ export async function main(): Promise<number> {
       console.log(USAGE);
       return 0;
     }
+    if (command.kind === "decode") return await decode(command);
     return command.kind === "replay" ? await replay(command) : await flows(command);
   } catch (err) {
+    if (err instanceof FilterError) {
+      say(err.message);
+      return 2;
+    }
     say(`unexpected error: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }

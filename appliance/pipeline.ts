@@ -3,19 +3,33 @@
  * the file's records into one reused `CapturedPacket`; `decode/decoder.ts` fills one reused
  * `DecodedPacket` (or counts why not); `flow/table.ts` adds it to its flow.
  */
-import { type CaptureError, openCaptureFile, type PacketSource } from "./capture/mod.ts";
+import {
+  type CaptureError,
+  type CaptureStats,
+  type LiveSource,
+  openCaptureFile,
+  type PacketSource,
+} from "./capture/mod.ts";
 import {
   type DecodeErrorName,
   type DecodeErrorSample,
   Decoder,
   DecodeStatus,
 } from "./decode/mod.ts";
-import { type FlowRecord, FlowTable } from "./flow/mod.ts";
+import { type FlowRecord, FlowTable, type FlowTimeouts } from "./flow/mod.ts";
+import { filterOptionsFor, PacketFilter } from "./policy/mod.ts";
 
 export interface FlowSummary {
+  /** Flow-log records (one per flow per minute), by start time then flow id. */
   records: FlowRecord[];
-  /** Packets read from the source. */
+  /** Flows (a flow has one record per minute it saw packets in). */
+  flows: number;
+  /** Flows reported early to stay within the table's bound on live flows. */
+  evictedFlows: number;
+  /** Packets read from the source (those filtered out included). */
   packets: number;
+  /** Packets skipped before decoding because they do not match `--filter`. */
+  filtered: number;
   /** Their frame bytes on the wire. */
   bytes: number;
   /** Packets that are not IP (ARP, LLDP, …). */
@@ -35,24 +49,57 @@ export interface FlowSummary {
 
 export interface BuildFlowsOptions {
   firstFlowId?: number;
+  /** Observation point of the capture point the packets come from (default `rest`). */
+  observationPoint?: string;
+  /** Idle timeouts, seconds (defaults: `DEFAULT_TIMEOUTS` in flow/table.ts). */
+  timeouts?: Partial<FlowTimeouts>;
+  /** Bound on live flows (default 1,000,000). */
+  maxFlows?: number;
+  /**
+   * tcpdump filter expression: other packets are skipped before decoding. Compiled for the
+   * source's link type when the build starts; a bad one throws `FilterError`.
+   */
+  filter?: string;
+}
+
+function newFlowTable(options: BuildFlowsOptions): FlowTable {
+  return new FlowTable({
+    firstFlowId: options.firstFlowId,
+    observationPoints: options.observationPoint === undefined ? [] : [options.observationPoint],
+    timeouts: options.timeouts,
+    maxFlows: options.maxFlows,
+  });
+}
+
+/** Ends every flow still live (the input is over) and returns all records, oldest first. */
+function finishRecords(table: FlowTable): FlowRecord[] {
+  table.finish();
+  return table.drain().sort((a, b) => a.startTime - b.startTime || a.flowId - b.flowId);
 }
 
 /** Reads every packet of `source` into flows. */
 export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}): FlowSummary {
   const started = performance.now();
   const decoder = new Decoder();
-  const table = new FlowTable({ firstFlowId: options.firstFlowId });
+  const table = newFlowTable(options);
   const out = decoder.out;
+  const filter = options.filter === undefined
+    ? undefined
+    : new PacketFilter(options.filter, source.linkType, filterOptionsFor(source));
   let packets = 0;
   let bytes = 0;
   while (source.next()) {
     packets++;
     bytes += source.packet.originalLength;
+    if (filter !== undefined && !filter.matches(source.packet)) continue;
     if (decoder.decode(source.packet) === DecodeStatus.Ok) table.add(out);
   }
   return {
-    records: table.records(),
+    records: finishRecords(table),
+    flows: table.stats.flows,
+    evictedFlows: table.stats.evicted,
     packets,
+    filtered: filter?.rejected ?? 0,
     bytes,
     notIp: decoder.notIp,
     decodeErrors: decoder.errorCounts(),
@@ -75,4 +122,79 @@ export async function buildFlowsFromFile(
   options: BuildFlowsOptions = {},
 ): Promise<FlowSummary> {
   return buildFlows(await openCaptureFile(path), options);
+}
+
+export interface LiveFlowSummary extends FlowSummary {
+  /** The live source's counters at the end, drops included. */
+  capture: CaptureStats;
+}
+
+export interface BuildLiveFlowsOptions extends BuildFlowsOptions {
+  /** Stop after this many ms; without it, run until `source.stop()` (e.g. on SIGINT). */
+  durationMs?: number;
+}
+
+/** Packets handled between two looks at the clock, so a busy link cannot hold the loop. */
+const LIVE_SLICE = 65_536;
+
+/**
+ * Reads a live source into flows until the duration is over or the source is stopped, then
+ * drains what the kernel still holds, closes the source and returns its counters.
+ */
+export async function buildFlowsLive(
+  source: LiveSource,
+  options: BuildLiveFlowsOptions = {},
+): Promise<LiveFlowSummary> {
+  const started = performance.now();
+  const deadline = options.durationMs === undefined ? Infinity : started + options.durationMs;
+  const decoder = new Decoder();
+  const table = newFlowTable(options);
+  const out = decoder.out;
+  let packets = 0;
+  let bytes = 0;
+  let filter: PacketFilter | undefined;
+  const drain = (limit: number) => {
+    let n = 0;
+    while (n < limit && source.next()) {
+      n++;
+      bytes += source.packet.originalLength;
+      if (filter !== undefined && !filter.matches(source.packet)) continue;
+      if (decoder.decode(source.packet) === DecodeStatus.Ok) table.add(out);
+    }
+    packets += n;
+    return n;
+  };
+  try {
+    // Packets captured here: libpcap's rules for this host, not a capture file's.
+    if (options.filter !== undefined) filter = new PacketFilter(options.filter, source.linkType);
+    while (!source.stopped) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      if (await source.wait(Math.min(left, 250))) drain(LIVE_SLICE);
+      // Live flows time out and minutes end by the wall clock, also when no packet comes.
+      table.advance(Date.now() * 1000);
+    }
+    source.stop();
+    while (drain(LIVE_SLICE) > 0);
+  } finally {
+    await source.close();
+  }
+  return {
+    records: finishRecords(table),
+    flows: table.stats.flows,
+    evictedFlows: table.stats.evicted,
+    packets,
+    filtered: filter?.rejected ?? 0,
+    bytes,
+    notIp: decoder.notIp,
+    decodeErrors: decoder.errorCounts(),
+    errorSamples: decoder.samples,
+    fragments: table.stats.fragments,
+    fragmentsMatched: table.stats.fragmentsMatched,
+    fragmentsUnmatched: table.stats.fragmentsUnmatched,
+    linkType: source.linkType,
+    captureError: source.error,
+    elapsedMs: performance.now() - started,
+    capture: source.stats(),
+  };
 }

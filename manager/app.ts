@@ -1,9 +1,16 @@
 import { Hono } from "hono";
 import { readStatic } from "../ui/mod.ts";
 import { appliedMigrations, type Database, type PartitionManager, readJournal } from "./db/mod.ts";
+import { type Auth, authMiddleware, createAuth } from "./auth/mod.ts";
+import { auditRoutes } from "./http/audit.ts";
+import { authRoutes } from "./http/auth.ts";
 import { HttpError, onError } from "./http/errors.ts";
 import { flowRoutes } from "./http/flows.ts";
+import { userRoutes } from "./http/users.ts";
 import { ingestRoutes } from "./http/ingest.ts";
+import { licenseGate } from "./http/gating.ts";
+import { licenseRoutes } from "./http/licenses.ts";
+import { DEV_PUBLIC_KEY_PATH, LicenseService, loadTrustedKeys } from "./license/mod.ts";
 import { INGEST_PATH } from "../appliance/wire/mod.ts";
 
 export interface AppDeps {
@@ -13,6 +20,10 @@ export interface AppDeps {
   maxBatchBytes: number;
   /** Rows per page in the UI and the default for the API. */
   pageSize: number;
+  /** Licenses and gating; by default the development key is trusted (main.ts passes its own). */
+  licenses?: LicenseService;
+  /** Access control (users, sessions, tokens, audit); default settings when absent. */
+  auth?: Auth;
 }
 
 /** Builds the manager's HTTP app; `main.ts` serves it, tests call `app.request()`. */
@@ -20,6 +31,9 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError(onError);
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  // Before every route: who is calling, CSRF, and the role each route needs (auth/policy.ts).
+  const auth = deps.auth ?? createAuth(deps.database);
+  app.use("*", authMiddleware(auth));
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
@@ -44,6 +58,18 @@ export function createApp(deps: AppDeps): Hono {
     }
   });
 
+  // After authentication: every other route is license-gated per manager/license/modules.ts.
+  const licenses = deps.licenses ??
+    new LicenseService({ database: deps.database, keys: loadTrustedKeys([DEV_PUBLIC_KEY_PATH]) });
+  licenses.setAudit(auth.audit.record);
+  app.use("*", licenseGate(licenses));
+  const licensePages = licenseRoutes(licenses);
+  app.route("/admin/licenses", licensePages.page);
+  app.route("/api/v1/licenses", licensePages.api);
+
+  app.route("/", authRoutes(auth));
+  app.route("/", userRoutes(auth));
+  app.route("/", auditRoutes(auth));
   app.route(INGEST_PATH, ingestRoutes(deps));
   const flows = flowRoutes(deps);
   app.route("/flows", flows.page);

@@ -1,8 +1,31 @@
 import { parseArgs } from "node:util";
+import { passwordProblem } from "./auth/mod.ts";
 
 /** Everything the manager reads from its environment and command line, validated once. */
 export interface ManagerConfig {
-  command: "serve" | "migrate" | "help";
+  command: "serve" | "migrate" | "license" | "user" | "token" | "help";
+  /** `user …` / `token …`: the words after the command and their options. */
+  account?: {
+    args: string[];
+    role?: string;
+    scope?: string;
+    user?: string;
+    name?: string;
+    passwordStdin: boolean;
+  };
+  /** Access control: the first admin, sessions, and whether a TLS proxy is in front. */
+  access: {
+    adminUser: string;
+    /** TAPLINE_ADMIN_PASSWORD: the first admin's password (no default password exists). */
+    adminPassword: string | undefined;
+    trustProxy: boolean;
+    sessionTtlMs: number;
+    sessionIdleMs: number;
+  };
+  /** `license install FILE | list | verify FILE | remove ID`. */
+  license?: { action: "install" | "list" | "verify" | "remove"; arg?: string };
+  /** TAPLINE_LICENSE_KEYS: public key paths or inline PEMs; undefined = the development key. */
+  licenseKeys: string[] | undefined;
   host: string;
   port: number;
   /** postgres:// URL; unset means embedded PGlite in `dataDir`. */
@@ -26,6 +49,12 @@ export const USAGE = `usage: manager <command> [options]
 commands:
   serve      run the manager (HTTP API, ingest and admin UI); applies migrations first
   migrate    apply database migrations and exit
+  license install FILE | list | verify FILE | remove ID
+             administer licenses (install and remove need the database; verify does not)
+  user list | create NAME [--role R] [--password-stdin] | link NAME
+             administer users; "link" prints a one-time sign-in link (recovery)
+  token create --user NAME --scope read|write|admin [--name LABEL] | list [--user NAME] | revoke ID
+             administer REST API tokens (the token is printed once)
 
 options:
   --port N        listen port (env TAPLINE_PORT, default 8080; 0 picks a free port)
@@ -36,7 +65,14 @@ options:
 environment:
   DATABASE_URL              postgres://user:pass@host:port/db — use PostgreSQL instead of PGlite
   TAPLINE_PARTITIONS_AHEAD  daily flow-log partitions created ahead of today (default 3)
-  TAPLINE_MAX_BATCH_BYTES   largest accepted report batch in bytes (default 33554432)`;
+  TAPLINE_MAX_BATCH_BYTES   largest accepted report batch in bytes (default 33554432)
+  TAPLINE_ADMIN_PASSWORD    first start: the admin's password (else a one-time sign-in link is printed)
+  TAPLINE_ADMIN_USER        the first admin's user name (default admin)
+  TAPLINE_TRUST_PROXY       true behind a TLS proxy: trust X-Forwarded-Proto/-For (default false)
+  TAPLINE_SESSION_HOURS     absolute session lifetime (default 12)
+  TAPLINE_SESSION_IDLE_MINUTES  sign out after this long without a request (default 60)
+  TAPLINE_LICENSE_KEYS      trusted license public keys: PEM file paths or inline PEMs, comma-separated
+                            (default: the repository's DEVELOPMENT key, with a warning)`;
 
 function intIn(
   raw: string,
@@ -69,6 +105,11 @@ export function loadConfig(
         host: { type: "string" },
         "data-dir": { type: "string" },
         help: { type: "boolean", short: "h" },
+        role: { type: "string" },
+        scope: { type: "string" },
+        user: { type: "string" },
+        name: { type: "string" },
+        "password-stdin": { type: "boolean" },
       },
     });
   } catch (err) {
@@ -79,8 +120,51 @@ export function loadConfig(
   let command: ManagerConfig["command"] = "help";
   if (values.help || first === undefined || first === "help") command = "help";
   else if (first === "serve" || first === "migrate") command = first;
-  else problems.push(`unknown command ${JSON.stringify(first)} (expected serve or migrate)`);
-  if (rest.length > 0) problems.push(`unexpected arguments: ${rest.join(" ")}`);
+  else if (first === "license" || first === "user" || first === "token") command = first;
+  else {
+    problems.push(
+      `unknown command ${JSON.stringify(first)} (expected serve, migrate, license, user or token)`,
+    );
+  }
+  let license: ManagerConfig["license"];
+  if (command === "license") {
+    const [action, arg, ...extra] = rest;
+    const needsArg = action === "install" || action === "verify" || action === "remove";
+    if (action !== "list" && !needsArg) {
+      problems.push("license: expected install FILE, list, verify FILE or remove ID");
+    } else if (needsArg && arg === undefined) {
+      problems.push(`license ${action}: ${action === "remove" ? "ID" : "FILE"} is required`);
+    } else if ((action === "list" ? [arg, ...extra] : extra).some((a) => a !== undefined)) {
+      problems.push(
+        `unexpected arguments: ${(action === "list" ? rest.slice(1) : extra).join(" ")}`,
+      );
+    } else license = { action, ...(arg === undefined ? {} : { arg }) };
+  } else if (command === "user" || command === "token") {
+    if (rest.length === 0) problems.push(`${command}: expected a subcommand (see --help)`);
+  } else if (rest.length > 0) problems.push(`unexpected arguments: ${rest.join(" ")}`);
+  const adminPassword = env.TAPLINE_ADMIN_PASSWORD || undefined;
+  const weak = adminPassword === undefined ? undefined : passwordProblem(adminPassword);
+  if (weak) problems.push(`TAPLINE_ADMIN_PASSWORD: ${weak}`);
+  const adminUser = env.TAPLINE_ADMIN_USER?.trim() || "admin";
+  const trustRaw = (env.TAPLINE_TRUST_PROXY ?? "false").trim().toLowerCase();
+  if (!["true", "false", "1", "0", ""].includes(trustRaw)) {
+    problems.push("TAPLINE_TRUST_PROXY: expected true or false");
+  }
+  const sessionHours = intIn(
+    env.TAPLINE_SESSION_HOURS ?? "12",
+    "TAPLINE_SESSION_HOURS",
+    [1, 720],
+    problems,
+  );
+  const idleMinutes = intIn(
+    env.TAPLINE_SESSION_IDLE_MINUTES ?? "60",
+    "TAPLINE_SESSION_IDLE_MINUTES",
+    [5, 1440],
+    problems,
+  );
+  const licenseKeys = env.TAPLINE_LICENSE_KEYS?.trim()
+    ? env.TAPLINE_LICENSE_KEYS.split(",").map((k) => k.trim()).filter((k) => k !== "")
+    : undefined;
 
   const port = intIn(values.port ?? env.TAPLINE_PORT ?? "8080", "port", [0, 65535], problems);
   const partitionsAhead = intIn(
@@ -102,6 +186,27 @@ export function loadConfig(
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     command,
+    ...(license ? { license } : {}),
+    ...(command === "user" || command === "token"
+      ? {
+        account: {
+          args: rest,
+          role: values.role,
+          scope: values.scope,
+          user: values.user,
+          name: values.name,
+          passwordStdin: values["password-stdin"] ?? false,
+        },
+      }
+      : {}),
+    access: {
+      adminUser,
+      adminPassword,
+      trustProxy: trustRaw === "true" || trustRaw === "1",
+      sessionTtlMs: sessionHours * 3_600_000,
+      sessionIdleMs: idleMinutes * 60_000,
+    },
+    licenseKeys,
     host: values.host ?? env.TAPLINE_HOST ?? "127.0.0.1",
     port,
     databaseUrl,

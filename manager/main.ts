@@ -1,6 +1,21 @@
 import { ConfigError, loadConfig, type ManagerConfig, USAGE } from "./config.ts";
 import { createApp } from "./app.ts";
+import {
+  AuditLog,
+  type Auth,
+  bootstrapAdmin,
+  createAuth,
+  runAuthCommand,
+  signInUrl,
+} from "./auth/mod.ts";
 import { DatabaseError, migrate, openDatabase, PartitionManager } from "./db/mod.ts";
+import {
+  KeyError,
+  LicenseService,
+  runLicenseCommand,
+  trustedKeys,
+  verifyLicenseFile,
+} from "./license/mod.ts";
 
 const HOUR_MS = 3_600_000;
 
@@ -19,8 +34,31 @@ async function open(config: ManagerConfig) {
   return database;
 }
 
+function warn(msg: string): void {
+  console.error(JSON.stringify({ time: new Date().toISOString(), level: "warn", msg }));
+}
+
+function authFor(config: ManagerConfig, database: Awaited<ReturnType<typeof open>>): Auth {
+  const { trustProxy, sessionTtlMs, sessionIdleMs } = config.access;
+  return createAuth(database, { trustProxy, sessionTtlMs, sessionIdleMs });
+}
+
 async function serve(config: ManagerConfig): Promise<void> {
+  const keys = await trustedKeys(config.licenseKeys, warn);
   const database = await open(config);
+  const auth = authFor(config, database);
+  const first = await bootstrapAdmin(auth, config.access);
+  if (first.kind === "admin-from-env") {
+    log("admin password set from TAPLINE_ADMIN_PASSWORD", { user: first.user });
+  }
+  // The audit hook is connected before the first notices are announced (each is sent once).
+  const licenses = new LicenseService({ database, keys, audit: auth.audit.record });
+  log("license keys trusted", { keys: keys.map((k) => `${k.id} (${k.source})`) });
+  const announce = () =>
+    licenses.announceNotices().catch((err) =>
+      console.error(JSON.stringify({ level: "error", msg: "license notices", error: String(err) }))
+    );
+  await announce();
   const partitions = new PartitionManager(database);
   const window = { back: 1, ahead: config.partitionsAhead };
   await partitions.ensureWindow(Date.now(), window);
@@ -30,9 +68,12 @@ async function serve(config: ManagerConfig): Promise<void> {
         JSON.stringify({ level: "error", msg: "partition maintenance", error: String(err) }),
       )
     );
+    announce();
   }, HOUR_MS);
 
   const app = createApp({
+    auth,
+    licenses,
     database,
     partitions,
     maxBatchBytes: config.maxBatchBytes,
@@ -47,6 +88,17 @@ async function serve(config: ManagerConfig): Promise<void> {
       const shown = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
       // Tests and the demo read this line to find the port.
       console.log(`Tapline manager listening on http://${shown}:${port}`);
+      if (first.kind === "link") {
+        // No default password: while no account has one, this link is the way in (printed here
+        // only, never stored in clear; the demo reads it).
+        const until = first.expiresAt.toISOString();
+        console.log(
+          `No account has a password yet: sign in as ${first.user} with this one-time link ` +
+            `(single use, valid until ${until}), then set a password:\n  ${
+              signInUrl(`http://${shown}:${port}`, first.token)
+            }`,
+        );
+      }
     },
   }, app.fetch);
 
@@ -57,6 +109,46 @@ async function serve(config: ManagerConfig): Promise<void> {
   clearInterval(maintenance);
   await database.close();
   log("stopped");
+}
+
+/** `manager license …`: verify needs no database; the others open it (and migrate). */
+async function license(config: ManagerConfig): Promise<number> {
+  const command = config.license!;
+  const io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) };
+  const keys = await trustedKeys(
+    config.licenseKeys,
+    (msg) => console.error(`manager: warning: ${msg}`),
+  );
+  if (command.action === "verify") return await verifyLicenseFile(command.arg!, { keys, io });
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await migrate(database);
+    return await runLicenseCommand({ ...command, action: command.action }, {
+      licenses: new LicenseService({ database, keys, audit: new AuditLog(database).record }),
+      io,
+    });
+  } finally {
+    await database.close();
+  }
+}
+
+/** `manager user …` / `manager token …`: opens (and migrates) the database, runs, closes. */
+async function account(config: ManagerConfig): Promise<number> {
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await migrate(database);
+    return await runAuthCommand(authFor(config, database), {
+      command: config.command === "token" ? "token" : "user",
+      ...config.account!,
+      origin: `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${config.port}`,
+    }, {
+      out: (l) => console.log(l),
+      err: (l) => console.error(l),
+      readStdin: () => new Response(Deno.stdin.readable).text(),
+    });
+  } finally {
+    await database.close();
+  }
 }
 
 async function main(args: string[]): Promise<number> {
@@ -79,12 +171,20 @@ async function main(args: string[]): Promise<number> {
     if (config.command === "migrate") {
       const database = await open(config);
       await database.close();
+    } else if (config.command === "license") {
+      return await license(config);
+    } else if (config.command === "user" || config.command === "token") {
+      return await account(config);
     } else {
       await serve(config);
     }
     return 0;
   } catch (err) {
     const e = err as Error;
+    if (e instanceof KeyError) {
+      console.error(`manager: ${e.message}`);
+      return 1;
+    }
     if (e instanceof Deno.errors.AddrInUse) {
       console.error(
         `manager: cannot listen on ${config.host}:${config.port}: address already in use (use --port or TAPLINE_PORT)`,

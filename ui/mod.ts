@@ -29,6 +29,32 @@
 
 export type { ChartPoint, FlowFilterField, FlowFilters, FlowPageProps, FlowRow } from "./types.ts";
 export { FLOW_RESULTS_ID, FlowResults, flowsHref, FlowsPage } from "./pages/flows.tsx";
+export { AccessDeniedPage, LoginPage, OnceLoginPage } from "./pages/login.tsx";
+export type { LoginPageProps, OnceLoginPageProps } from "./pages/login.tsx";
+export { AccountPage } from "./pages/account.tsx";
+export type { AccountField, AccountPageProps, TokenRow } from "./pages/account.tsx";
+export { UsersPage } from "./pages/users.tsx";
+export type { NewUserField, UserRow, UsersPageProps } from "./pages/users.tsx";
+export { AUDIT_RESULTS_ID, auditHref, AuditPage, AuditResults } from "./pages/audit.tsx";
+export type {
+  AuditEntryRow,
+  AuditFilterField,
+  AuditFilters,
+  AuditPageProps,
+} from "./pages/audit.tsx";
+export { CSRF_FIELD, CSRF_HEADER, CsrfField, FrameContext, usePageFrame } from "./frame.tsx";
+export type { PageFrame } from "./frame.tsx";
+export { formatBitRate, LicenseDetailPage, LicensesPage } from "./pages/licenses.tsx";
+export type {
+  LicenseDetailProps,
+  LicenseModuleView,
+  LicensesPageProps,
+  LicenseView,
+} from "./pages/licenses.tsx";
+export { ModuleLockedPage } from "./pages/module_locked.tsx";
+export type { ModuleLockedProps } from "./pages/module_locked.tsx";
+export { LicenseBanner, noticeText } from "./components/license_banner.tsx";
+export type { LicenseNoticeView } from "./frame.tsx";
 export { Layout, STATIC_PREFIX } from "./layout.tsx";
 export type { LayoutProps } from "./layout.tsx";
 export { NAV } from "./nav.ts";

@@ -88,9 +88,9 @@ export const NAV: readonly NavSection[] = [
     label: "Administration",
     entries: [
       { id: "appliances", label: "Appliances" },
-      { id: "licenses", label: "Licenses" },
-      { id: "users", label: "Users" },
-      { id: "audit-log", label: "Audit log" },
+      { id: "licenses", label: "Licenses", path: "/admin/licenses" },
+      { id: "users", label: "Users", path: "/admin/users" },
+      { id: "audit-log", label: "Audit log", path: "/admin/audit" },
       { id: "inventory", label: "Inventory" },
       { id: "settings", label: "Settings" },
     ],

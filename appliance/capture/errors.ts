@@ -7,7 +7,10 @@ export type CaptureErrorCode =
   | "unsupported_version"
   | "truncated_record_header"
   | "truncated_packet"
-  | "bad_record";
+  | "bad_record"
+  | "truncated_block"
+  | "bad_block"
+  | "live";
 
 export interface CaptureErrorOptions {
   cause?: unknown;
@@ -15,6 +18,8 @@ export interface CaptureErrorOptions {
   packetNumber?: number;
   /** Byte offset of that record in the file. */
   offset?: number;
+  /** pcapng: 1-based number of the damaged block. */
+  blockNumber?: number;
 }
 
 /**
@@ -26,12 +31,14 @@ export class CaptureError extends Error {
   readonly code: CaptureErrorCode;
   readonly packetNumber: number | undefined;
   readonly offset: number | undefined;
+  readonly blockNumber: number | undefined;
 
   constructor(code: CaptureErrorCode, message: string, options: CaptureErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.code = code;
     this.packetNumber = options.packetNumber;
     this.offset = options.offset;
+    this.blockNumber = options.blockNumber;
   }
 
   /** True when the packets before the damage were read and are usable. */

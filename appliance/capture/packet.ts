@@ -5,7 +5,7 @@ const EMPTY = new Uint8Array(0);
 /**
  * One captured packet. A source reuses a single instance and overwrites it on every `next()`, so
  * copy what must outlive the step. The frame bytes stay in `buffer` (the whole capture file, or a
- * ring later): `buffer[dataOffset .. dataOffset + capturedLength)`.
+ * live capture ring): `buffer[dataOffset .. dataOffset + capturedLength)`.
  */
 export class CapturedPacket {
   /** 1-based position in the source. */
@@ -17,8 +17,13 @@ export class CapturedPacket {
   capturedLength = 0;
   /** Length on the wire; never less than `capturedLength`. */
   originalLength = 0;
-  /** LINKTYPE_* value of the interface the packet came from. */
+  /**
+   * LINKTYPE_* value of the interface the packet came from: a pcapng file may mix interfaces of
+   * different link types, so decode each packet by its own, not the source's.
+   */
   linkType = 0;
+  /** Index of that interface in its pcapng section (0 for pcap and live sources). */
+  interfaceId = 0;
   buffer: Uint8Array = EMPTY;
   dataOffset = 0;
 
@@ -29,7 +34,7 @@ export class CapturedPacket {
 }
 
 /**
- * Where packets come from: a capture file now, pcapng and live capture later. Pull-style so that
+ * Where packets come from: a capture file (pcap, pcapng) or a live interface. Pull-style so that
  * the hot path allocates nothing: `while (source.next()) use(source.packet)`.
  */
 export interface PacketSource {

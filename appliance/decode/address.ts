@@ -48,3 +48,13 @@ export function formatIpv6(b: Uint8Array, at: number): string {
 export function formatAddress(b: Uint8Array, at: number, ipVersion: number): string {
   return ipVersion === 4 ? formatIpv4(b, at) : formatIpv6(b, at);
 }
+
+/** Colon-separated lowercase hex of the MAC address at `b[at]`. */
+export function formatMac(b: Uint8Array, at: number): string {
+  let text = "";
+  for (let i = 0; i < 6; i++) {
+    if (i > 0) text += ":";
+    text += b[at + i]!.toString(16).padStart(2, "0");
+  }
+  return text;
+}

@@ -146,12 +146,15 @@ Deno.test("Decoder.decode() reads raw IP, Linux cooked and NULL link types", () 
   assert.equal(decodeOne(v6, 229).out.dstPort, 53);
 });
 
-Deno.test("Decoder.decode() counts ARP as not IP and an unknown link type as an error", () => {
-  const arp = hex("ffffffffffff 020000000001 0806 0001 0800 0604 0001");
-  const { status, decoder } = decodeOne(arp);
+Deno.test("Decoder.decode() counts ARP as not IP, with its opcode, and an unknown link type as an error", () => {
+  const arp = hex("ffffffffffff 020000000001 0806 0001 0800 0604 0002")
+    .concat(hex("020000000001 0a000001 000000000000 0a000002"));
+  const { status, out, decoder } = decodeOne(arp);
   assert.equal(status, DecodeStatus.NotIp);
-  assert.equal(decoder.notIp, 1);
+  assert.deepEqual([decoder.notIp, decoder.arpReplies, decoder.arpRequests], [1, 1, 0]);
+  assert.equal(out.arpOpcode, 2);
   assert.deepEqual(decoder.errorCounts(), {});
+  assert.deepEqual(decodeOne(arp.slice(0, 30)).decoder.errorCounts(), { arp_truncated: 1 });
   assert.deepEqual(decodeOne(arp, 147).decoder.errorCounts(), { unsupported_link_type: 1 });
 });
 

@@ -1,60 +1,55 @@
-import { type DecodedPacket, formatAddress } from "../decode/mod.ts";
-import type { FlowRecord } from "../wire/mod.ts";
+import type { DecodedPacket } from "../decode/mod.ts";
+import { CloseType, type FlowRecord } from "../wire/mod.ts";
 import { senderIsClient } from "./direction.ts";
+import { mix, readWord, tunnelKey } from "./key.ts";
+import { takeRecord } from "./record.ts";
+import { Bit, CLASS_COUNT, FlowStore } from "./store.ts";
+import { closeTypeAtEnd, isTerminal, timeoutClassOf, trackTcp } from "./tcp.ts";
 
-/** One bidirectional flow; side 0 is the client. Allocated once per flow, never per packet. */
-class Flow {
-  next: Flow | undefined = undefined;
-  packetTx = 0;
-  packetRx = 0;
-  byteTx = 0;
-  byteRx = 0;
-  flags0 = 0;
-  flags1 = 0;
-  endTime: number;
-
-  constructor(
-    readonly flowId: number,
-    readonly ipVersion: number,
-    readonly vlan: number,
-    readonly protocol: number,
-    readonly c0: number,
-    readonly c1: number,
-    readonly c2: number,
-    readonly c3: number,
-    readonly clientPort: number,
-    readonly s0: number,
-    readonly s1: number,
-    readonly s2: number,
-    readonly s3: number,
-    readonly serverPort: number,
-    readonly ip0: string,
-    readonly ip1: string,
-    readonly startTime: number,
-  ) {
-    this.endTime = startTime;
-  }
+/** Idle timeouts in seconds, by what the flow is doing. */
+export interface FlowTimeouts {
+  /** TCP handshake under way (SYN or SYN-ACK seen, no handshake ACK yet). */
+  tcpOpening: number;
+  /** TCP established (or first seen mid-stream). */
+  tcpEstablished: number;
+  /** One side sent a FIN, the other not yet. */
+  tcpClosing: number;
+  /** Both FINs or an RST seen: how long stragglers still count into the flow. */
+  tcpClosed: number;
+  udp: number;
+  /** ICMP and every other protocol. */
+  other: number;
 }
 
-function word(b: Uint8Array, at: number): number {
-  return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
+/**
+ * DeepFlow's agent defaults (`flow_timeout`: established 300 s, others 5 s, closing RST 35 s),
+ * except a half close, which gets 35 s here to let the other side finish sending, and UDP, 30 s,
+ * as common conntrack defaults do.
+ */
+export const DEFAULT_TIMEOUTS: Readonly<FlowTimeouts> = {
+  tcpOpening: 5,
+  tcpEstablished: 300,
+  tcpClosing: 35,
+  tcpClosed: 2,
+  udp: 30,
+  other: 5,
+};
+
+/** Live flows kept before the oldest idle one is reported and dropped (about 285 MB of table). */
+export const DEFAULT_MAX_FLOWS = 1_000_000;
+
+export interface FlowTableOptions {
+  firstFlowId?: number;
+  timeouts?: Partial<FlowTimeouts>;
+  /** Bound on live flows; beyond it the oldest idle flow is emitted as Force Report. */
+  maxFlows?: number;
+  /** Slots allocated up front (the table doubles them as needed, up to `maxFlows`). */
+  initialCapacity?: number;
+  /** Observation point of each capture point (`add()`'s second argument); `"rest"` by default. */
+  observationPoints?: readonly string[];
 }
 
-/** murmur3's finalizer: spreads every input bit over the 32-bit result. */
-function mix(value: number): number {
-  let h = value;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
-
-function endpointHash(a0: number, a1: number, a2: number, a3: number, port: number): number {
-  return mix(mix(mix(mix(a0 ^ Math.imul(port + 1, 0x9e3779b1)) ^ a1) ^ a2) ^ a3);
-}
-
-/** Counters of what {@link FlowTable.add} could not put in a flow of its own. */
+/** What {@link FlowTable} counted, beyond the records. */
 export interface FlowTableStats {
   /** IP packets counted into flows. */
   packets: number;
@@ -62,19 +57,44 @@ export interface FlowTableStats {
   bytes: number;
   /** IP fragments seen, first ones included. */
   fragments: number;
-  /** Later fragments counted into the flow of their first fragment. */
+  /** Later fragments counted into their datagram's flow (the decoder gave them its ports). */
   fragmentsMatched: number;
-  /** Fragments whose first fragment (with the ports) was not seen first: counted here only. */
+  /** TCP/UDP fragments without ports (their first fragment unseen): counted here only. */
   fragmentsUnmatched: number;
+  /** Flows created. */
+  flows: number;
+  /** Flows emitted early to stay within `maxFlows`. */
+  evicted: number;
+  /** Records emitted. */
+  records: number;
 }
 
-/** Bound on remembered fragmented datagrams; the memory is cleared when it is reached. */
-const MAX_PENDING_FRAGMENTS = 4096;
+const MINUTE_US = 60_000_000;
+const NONE = -1;
+const SYN = 0x02;
+const ACK = 0x10;
+
+function floorMinute(us: number): number {
+  return us - (us % MINUTE_US);
+}
 
 /**
- * Bidirectional flow table keyed by (VLAN, IP version, addresses, ports, protocol) in either
- * direction. The key is hashed from the packet bytes into a small integer (a Map bucket with a
- * chain) and checked field by field, so a packet of a known flow allocates nothing.
+ * True for a packet that carries a whole IP datagram: not a fragment, or the fragment that
+ * completed a reassembly (the decoder then decodes the whole datagram). L3 bytes (the IP
+ * payload: `transportLength`), L4 bytes (`payloadLength`) and TCP analysis count datagrams, as
+ * tshark's TCP analysis does; the other fragments count only as packets and frame bytes.
+ */
+function isWholeDatagram(p: DecodedPacket): boolean {
+  return p.reassembled || (p.fragmentOffset === 0 && !p.moreFragments);
+}
+
+/**
+ * Bidirectional flow table keyed by the innermost (addresses, ports, protocol) in either direction
+ * plus VLAN, tunnel (type and id) and capture point. Flows live in a {@link FlowStore}; a packet
+ * of a known flow allocates nothing. Time is the packets' own (replay) or what `advance()` is
+ * given (live): at every natural minute each flow that saw packets emits one record of that
+ * minute's counters, and a flow that ends (closed, timed out, evicted) emits its last record with
+ * its close type. Records wait in the table until `drain()`.
  */
 export class FlowTable {
   readonly stats: FlowTableStats = {
@@ -83,190 +103,334 @@ export class FlowTable {
     fragments: 0,
     fragmentsMatched: 0,
     fragmentsUnmatched: 0,
+    flows: 0,
+    evicted: 0,
+    records: 0,
   };
-  readonly #buckets = new Map<number, Flow>();
-  readonly #flows: Flow[] = [];
-  /** Datagram (addresses, protocol, id) → its flow and whether the client sent it. */
-  readonly #fragments = new Map<string, { flow: Flow; fromClient: boolean }>();
+  readonly #store: FlowStore;
+  readonly #timeoutUs: Float64Array = new Float64Array(CLASS_COUNT);
+  readonly #maxFlows: number;
+  readonly #observationPoints: readonly string[];
+  #records: FlowRecord[] = [];
   #nextId: number;
+  /** Start of the minute being counted; -1 before the first packet. */
+  #minuteStart = -1;
+  #clock = 0;
+  /** Flows with packets in the current minute. */
+  #active = 0;
 
-  constructor(options: { firstFlowId?: number } = {}) {
+  constructor(options: FlowTableOptions = {}) {
     this.#nextId = options.firstFlowId ?? 1;
+    this.#maxFlows = options.maxFlows ?? DEFAULT_MAX_FLOWS;
+    this.#observationPoints = options.observationPoints ?? [];
+    const t = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    [t.tcpOpening, t.tcpEstablished, t.tcpClosing, t.tcpClosed, t.udp, t.other].forEach(
+      (seconds, cls) => this.#timeoutUs[cls] = seconds * 1e6,
+    );
+    const initial = Math.min(options.initialCapacity ?? 1024, this.#maxFlows);
+    this.#store = new FlowStore(Math.max(16, initial));
   }
 
+  /** Live flows. */
   get size(): number {
-    return this.#flows.length;
+    return this.#store.live;
   }
 
-  /** Counts a packet that `Decoder.decode()` returned Ok for. */
-  add(p: DecodedPacket): void {
+  /** The table's clock: the latest packet time or `advance()` time, µs. */
+  get clock(): number {
+    return this.#clock;
+  }
+
+  /** Counts a packet that `Decoder.decode()` returned Ok for, seen on capture point `point`. */
+  add(p: DecodedPacket, point = 0): void {
+    const t = p.timestampUs;
+    if (t >= this.#minuteStart + MINUTE_US || this.#minuteStart < 0) this.advance(t);
+    else if (t > this.#clock) this.#clock = t;
     if (p.isFragment) this.stats.fragments++;
-    if (p.isLaterFragment) {
-      this.#addLaterFragment(p);
-      return;
-    }
-    const hasPorts = p.hasTransport && (p.protocol === 6 || p.protocol === 17);
-    if (!hasPorts && (p.protocol === 6 || p.protocol === 17)) {
-      // A first fragment too short for its ports: nothing to key it by.
-      this.stats.fragmentsUnmatched++;
-      return;
+    const protocol = p.protocol;
+    const tcp = protocol === 6;
+    let hasPorts = p.hasTransport;
+    if (tcp || protocol === 17) {
+      if (!hasPorts) {
+        if (!p.portsFromFirstFragment) {
+          this.stats.fragmentsUnmatched++;
+          return;
+        }
+        this.stats.fragmentsMatched++;
+        hasPorts = true;
+      }
+    } else {
+      hasPorts = false;
     }
     this.stats.packets++;
     this.stats.bytes += p.frameLength;
+
+    // The key, in locals: addresses as words (IPv4: the first of four), ports, the rest.
     const b = p.buffer;
     const v6 = p.ipVersion === 6;
-    const src = p.srcOffset;
-    const dst = p.dstOffset;
-    const a0 = word(b, src);
-    const a1 = v6 ? word(b, src + 4) : 0;
-    const a2 = v6 ? word(b, src + 8) : 0;
-    const a3 = v6 ? word(b, src + 12) : 0;
-    const d0 = word(b, dst);
-    const d1 = v6 ? word(b, dst + 4) : 0;
-    const d2 = v6 ? word(b, dst + 8) : 0;
-    const d3 = v6 ? word(b, dst + 12) : 0;
+    const a0 = readWord(b, p.srcOffset);
+    const a1 = v6 ? readWord(b, p.srcOffset + 4) : 0;
+    const a2 = v6 ? readWord(b, p.srcOffset + 8) : 0;
+    const a3 = v6 ? readWord(b, p.srcOffset + 12) : 0;
+    const d0 = readWord(b, p.dstOffset);
+    const d1 = v6 ? readWord(b, p.dstOffset + 4) : 0;
+    const d2 = v6 ? readWord(b, p.dstOffset + 8) : 0;
+    const d3 = v6 ? readWord(b, p.dstOffset + 12) : 0;
     const srcPort = hasPorts ? p.srcPort : 0;
     const dstPort = hasPorts ? p.dstPort : 0;
-    const { protocol, vlan, ipVersion } = p;
+    const { vlan, ipVersion, tunnelType } = p;
+    const keyTunnelId = tunnelKey(p);
+    let hs = mix(a0 ^ Math.imul(srcPort + 1, 0x9e3779b1));
+    let hd = mix(d0 ^ Math.imul(dstPort + 1, 0x9e3779b1));
+    if (v6) {
+      hs = mix(mix(mix(hs ^ a1) ^ a2) ^ a3);
+      hd = mix(mix(mix(hd ^ d1) ^ d2) ^ d3);
+    }
+    const extra = keyTunnelId ^ Math.imul((point << 8) | tunnelType, 0x85ebca6b);
     // The sum of the two endpoint hashes is the same in both directions.
-    const key = mix(
-      (endpointHash(a0, a1, a2, a3, srcPort) + endpointHash(d0, d1, d2, d3, dstPort)) ^
-        Math.imul(protocol | (vlan << 8) | (ipVersion << 24), 0x27d4eb2d),
-    ) & 0x3fffffff;
-    const head = this.#buckets.get(key);
-    let flow = head;
+    const hash = mix(
+      ((hs + hd) | 0) ^ Math.imul(protocol | (ipVersion << 8) | (vlan << 12), 0x27d4eb2d) ^
+        (extra === 0 ? 0 : mix(extra)),
+    ) >>> 0;
+
+    // Linear probing; a slot matches in either direction.
+    const s = this.#store;
+    const index = s.index;
+    const mask = index.length - 1;
+    const addr = s.addr;
+    let slot = NONE;
     let fromClient = true;
-    for (; flow !== undefined; flow = flow.next) {
-      if (flow.protocol !== protocol || flow.vlan !== vlan || flow.ipVersion !== ipVersion) {
-        continue;
+    for (let i = hash & mask;; i = (i + 1) & mask) {
+      const entry = index[i]!;
+      if (entry === 0) break;
+      const c = entry - 1;
+      if (
+        s.hash[c] !== hash || s.protocol[c] !== protocol || s.vlan[c] !== vlan ||
+        s.ipVersion[c] !== ipVersion || s.tunnelType[c] !== tunnelType ||
+        (keyTunnelId !== 0 && s.tunnelId[c] !== keyTunnelId) || s.capturePoint[c] !== point
+      ) continue;
+      const k = c * 8;
+      const clientPort = s.ports[c * 2]!;
+      const serverPort = s.ports[c * 2 + 1]!;
+      if (
+        addr[k] === a0 && addr[k + 4] === d0 && clientPort === srcPort &&
+        serverPort === dstPort && addr[k + 1] === a1 && addr[k + 2] === a2 &&
+        addr[k + 3] === a3 && addr[k + 5] === d1 && addr[k + 6] === d2 && addr[k + 7] === d3
+      ) {
+        slot = c;
+        break;
       }
       if (
-        flow.c0 === a0 && flow.c1 === a1 && flow.c2 === a2 && flow.c3 === a3 &&
-        flow.clientPort === srcPort && flow.s0 === d0 && flow.s1 === d1 && flow.s2 === d2 &&
-        flow.s3 === d3 && flow.serverPort === dstPort
-      ) break;
-      if (
-        flow.s0 === a0 && flow.s1 === a1 && flow.s2 === a2 && flow.s3 === a3 &&
-        flow.serverPort === srcPort && flow.c0 === d0 && flow.c1 === d1 && flow.c2 === d2 &&
-        flow.c3 === d3 && flow.clientPort === dstPort
+        addr[k] === d0 && addr[k + 4] === a0 && clientPort === dstPort &&
+        serverPort === srcPort && addr[k + 1] === d1 && addr[k + 2] === d2 &&
+        addr[k + 3] === d3 && addr[k + 5] === a1 && addr[k + 6] === a2 && addr[k + 7] === a3
       ) {
+        slot = c;
         fromClient = false;
         break;
       }
     }
-    if (flow === undefined) {
-      const srcText = formatAddress(b, src, ipVersion);
-      const dstText = formatAddress(b, dst, ipVersion);
-      const id = this.#nextId++;
-      const ts = p.timestampUs;
-      flow = senderIsClient(p)
-        ? new Flow(
-          id,
-          ipVersion,
-          vlan,
-          protocol,
-          a0,
-          a1,
-          a2,
-          a3,
-          srcPort,
-          d0,
-          d1,
-          d2,
-          d3,
-          dstPort,
-          srcText,
-          dstText,
-          ts,
-        )
-        : new Flow(
-          id,
-          ipVersion,
-          vlan,
-          protocol,
-          d0,
-          d1,
-          d2,
-          d3,
-          dstPort,
-          a0,
-          a1,
-          a2,
-          a3,
-          srcPort,
-          dstText,
-          srcText,
-          ts,
-        );
-      fromClient = flow.c0 === a0 && flow.c1 === a1 && flow.c2 === a2 && flow.c3 === a3 &&
-        flow.clientPort === srcPort;
-      flow.next = head;
-      this.#buckets.set(key, flow);
-      this.#flows.push(flow);
+    if (slot !== NONE) {
+      const last = s.lastTime[slot]!;
+      const expiry = last + this.#timeoutUs[s.timeoutClass[slot]!]!;
+      if (expiry <= t) {
+        // Idle past its timeout: that flow is over, this packet starts another.
+        this.#finish(slot, closeTypeAtEnd(s, slot), isTerminal(s.state[slot]!) ? last : expiry);
+        slot = NONE;
+      } else if (
+        tcp && (p.tcpFlags & (SYN | ACK)) === SYN && p.hasTransport && isTerminal(s.state[slot]!)
+      ) {
+        // A new SYN on the ports of a flow that is over starts the next connection.
+        this.#finish(slot, closeTypeAtEnd(s, slot), last);
+        slot = NONE;
+      }
     }
-    this.#count(flow, fromClient, p);
-    if (p.moreFragments) this.#rememberFragment(p, flow, fromClient);
-  }
+    const created = slot === NONE;
+    if (created) {
+      if (s.live >= this.#maxFlows) this.#evictOldest();
+      if (s.live >= s.capacity) s.grow(Math.min(s.capacity * 2, this.#maxFlows));
+      slot = s.allocate(hash);
+      fromClient = senderIsClient(p);
+      // The client's address and port first.
+      const k = slot * 8;
+      const words = s.addr; // after grow(): the new array
+      words[k] = fromClient ? a0 : d0;
+      words[k + 1] = fromClient ? a1 : d1;
+      words[k + 2] = fromClient ? a2 : d2;
+      words[k + 3] = fromClient ? a3 : d3;
+      words[k + 4] = fromClient ? d0 : a0;
+      words[k + 5] = fromClient ? d1 : a1;
+      words[k + 6] = fromClient ? d2 : a2;
+      words[k + 7] = fromClient ? d3 : a3;
+      s.ports[slot * 2] = fromClient ? srcPort : dstPort;
+      s.ports[slot * 2 + 1] = fromClient ? dstPort : srcPort;
+      s.protocol[slot] = protocol;
+      s.ipVersion[slot] = ipVersion;
+      s.vlan[slot] = vlan;
+      s.tunnelType[slot] = tunnelType;
+      s.tunnelId[slot] = p.tunnelId >>> 0;
+      s.capturePoint[slot] = point;
+      s.flowId[slot] = this.#nextId++;
+      s.firstTime[slot] = t;
+      s.lastTime[slot] = t;
+      s.link(slot, timeoutClassOf(protocol, 0));
+      this.stats.flows++;
+    }
 
-  #count(flow: Flow, fromClient: boolean, p: DecodedPacket): void {
-    const flags = p.protocol === 6 ? p.tcpFlags : 0;
-    if (fromClient) {
-      flow.packetTx++;
-      flow.byteTx += p.frameLength;
-      flow.flags0 |= flags;
+    const side = slot * 2 + (fromClient ? 0 : 1);
+    if (s.packets[slot * 2]! + s.packets[slot * 2 + 1]! === 0) this.#active++;
+    s.packets[side]!++;
+    s.bytes[side]! += p.frameLength;
+    const whole = isWholeDatagram(p);
+    if (whole) {
+      s.l3Bytes[side]! += p.transportLength;
+      if (p.hasTransport) s.l4Bytes[side]! += p.payloadLength;
+    }
+    if (t > s.lastTime[slot]!) s.lastTime[slot] = t;
+    const state = s.state[slot]!;
+    if (tcp) {
+      s.flags[side]! |= p.tcpFlags;
+      s.totalFlags[side]! |= p.tcpFlags;
+      if (p.hasTransport && whole) trackTcp(s, slot, fromClient, p);
+    }
+    // The timeout class follows the TCP state; a flow moves list only when it changes.
+    if (created || s.state[slot] !== state) {
+      const cls = timeoutClassOf(protocol, s.state[slot]!);
+      if (cls !== s.timeoutClass[slot]) {
+        s.unlink(slot);
+        s.link(slot, cls);
+      }
     } else {
-      flow.packetRx++;
-      flow.byteRx += p.frameLength;
-      flow.flags1 |= flags;
+      s.bits[slot]! |= Bit.Touched;
     }
-    if (p.timestampUs > flow.endTime) flow.endTime = p.timestampUs;
   }
 
-  #fragmentKey(p: DecodedPacket): string {
-    const b = p.buffer;
-    const size = p.ipVersion === 4 ? 4 : 16;
-    let key = `${p.vlan}/${p.protocol}/${p.fragmentId}/`;
-    for (let i = 0; i < size; i++) key += `${b[p.srcOffset + i]}.`;
-    for (let i = 0; i < size; i++) key += `${b[p.dstOffset + i]}.`;
-    return key;
-  }
-
-  #rememberFragment(p: DecodedPacket, flow: Flow, fromClient: boolean): void {
-    if (this.#fragments.size >= MAX_PENDING_FRAGMENTS) this.#fragments.clear();
-    this.#fragments.set(this.#fragmentKey(p), { flow, fromClient });
-  }
-
-  #addLaterFragment(p: DecodedPacket): void {
-    const known = this.#fragments.get(this.#fragmentKey(p));
-    if (known === undefined) {
-      this.stats.fragmentsUnmatched++;
-      return;
+  /**
+   * Moves the clock to `nowUs` (wall time in live capture; packets do it themselves in a
+   * replay). Each minute passed emits its records: one per flow that saw packets in it, and the
+   * last one of every flow that ended in it (closed, or idle past its timeout).
+   */
+  advance(nowUs: number): void {
+    if (this.#minuteStart < 0) this.#minuteStart = floorMinute(nowUs);
+    if (nowUs > this.#clock) this.#clock = nowUs;
+    while (nowUs >= this.#minuteStart + MINUTE_US) {
+      const boundary = this.#minuteStart + MINUTE_US;
+      const nextExpiry = this.#flushMinute(boundary);
+      this.#minuteStart = boundary;
+      if (this.#active === 0) {
+        // Nothing counts in the new minute: skip to the minute of the next expiry (an expiry
+        // on a minute boundary belongs to the minute before it) or of `nowUs`.
+        const minute = floorMinute(Math.min(nowUs, nextExpiry) - 1);
+        if (minute > this.#minuteStart) this.#minuteStart = minute;
+      }
     }
-    this.stats.fragmentsMatched++;
-    this.stats.packets++;
-    this.stats.bytes += p.frameLength;
-    this.#count(known.flow, known.fromClient, p);
   }
 
-  /** The flows so far, in the order they were first seen. */
-  records(): FlowRecord[] {
-    return this.#flows.map((f) => ({
-      flowId: f.flowId,
-      startTime: f.startTime,
-      endTime: f.endTime,
-      ipVersion: f.ipVersion,
-      ip0: f.ip0,
-      ip1: f.ip1,
-      clientPort: f.clientPort,
-      serverPort: f.serverPort,
-      protocol: f.protocol,
-      vlan: f.vlan,
-      packetTx: f.packetTx,
-      packetRx: f.packetRx,
-      byteTx: f.byteTx,
-      byteRx: f.byteRx,
-      tcpFlagsBit0: f.flags0,
-      tcpFlagsBit1: f.flags1,
+  /**
+   * Ends every live flow, as at the end of the input: one that is over or idle past its timeout
+   * gets its close type, the others are reported as Force Report.
+   */
+  finish(): void {
+    const s = this.#store;
+    for (let slot = 0; slot < s.highWater; slot++) {
+      if (s.flowId[slot] === 0 || this.#endIfOver(slot, this.#clock)) continue;
+      if (isTerminal(s.state[slot]!)) {
+        this.#finish(slot, closeTypeAtEnd(s, slot), s.lastTime[slot]!);
+      } else {
+        this.#finish(slot, CloseType.ForceReport, this.#clock);
+      }
+    }
+  }
+
+  /** The records emitted since the last call, in the order they were emitted. */
+  drain(): FlowRecord[] {
+    const records = this.#records;
+    this.#records = [];
+    return records;
+  }
+
+  /**
+   * Ends the flow if it is idle past its timeout at `now` (closing or closed flows keep their
+   * last packet as end time; the others end at the timeout). True when it ended.
+   */
+  #endIfOver(slot: number, now: number): boolean {
+    const s = this.#store;
+    const last = s.lastTime[slot]!;
+    const expiry = last + this.#timeoutUs[s.timeoutClass[slot]!]!;
+    if (expiry > now) return false;
+    this.#finish(slot, closeTypeAtEnd(s, slot), isTerminal(s.state[slot]!) ? last : expiry);
+    return true;
+  }
+
+  /**
+   * Emits the minute that ends at `boundary`: the last record of each flow that ended in it, one
+   * record of each other flow that saw packets in it. Returns the earliest timeout still ahead.
+   */
+  #flushMinute(boundary: number): number {
+    const s = this.#store;
+    let nextExpiry = Infinity;
+    for (let slot = 0; slot < s.highWater; slot++) {
+      if (s.flowId[slot] === 0 || this.#endIfOver(slot, boundary)) continue;
+      if (s.packets[slot * 2]! + s.packets[slot * 2 + 1]! > 0) {
+        if (isTerminal(s.state[slot]!)) {
+          this.#finish(slot, closeTypeAtEnd(s, slot), s.lastTime[slot]!);
+          continue;
+        }
+        this.#emit(slot, CloseType.Unknown, boundary);
+        s.clearMinute(slot);
+      }
+      const expiry = s.lastTime[slot]! + this.#timeoutUs[s.timeoutClass[slot]!]!;
+      if (expiry < nextExpiry) nextExpiry = expiry;
+    }
+    this.#active = 0;
+    return nextExpiry;
+  }
+
+  /**
+   * Makes room for a new flow: ends the least recently active flow of the timeout-class lists
+   * (by its timeout if it is idle past it, else as Force Report). Lists are in the order flows
+   * entered their class; a head that saw packets since goes back to the tail first (second
+   * chance), so the victim is approximately the oldest idle flow.
+   */
+  #evictOldest(): void {
+    const s = this.#store;
+    let oldest = NONE;
+    for (let cls = 0; cls < CLASS_COUNT; cls++) {
+      let head = s.heads[cls]!;
+      while (head !== NONE && (s.bits[head]! & Bit.Touched) !== 0 && s.next[head] !== NONE) {
+        s.unlink(head);
+        s.link(head, cls);
+        head = s.heads[cls]!;
+      }
+      if (head !== NONE && (oldest === NONE || s.lastTime[head]! < s.lastTime[oldest]!)) {
+        oldest = head;
+      }
+    }
+    if (oldest === NONE || this.#endIfOver(oldest, this.#clock)) return;
+    this.stats.evicted++;
+    if (isTerminal(s.state[oldest]!)) {
+      this.#finish(oldest, closeTypeAtEnd(s, oldest), s.lastTime[oldest]!);
+    } else {
+      this.#finish(oldest, CloseType.ForceReport, this.#clock);
+    }
+  }
+
+  /** Emits the flow's last record and frees its slot. */
+  #finish(slot: number, closeType: number, endTime: number): void {
+    const s = this.#store;
+    if (s.packets[slot * 2]! + s.packets[slot * 2 + 1]! > 0) this.#active--;
+    this.#emit(slot, closeType, endTime);
+    s.release(slot);
+  }
+
+  #emit(slot: number, closeType: number, endTime: number): void {
+    const point = this.#store.capturePoint[slot]!;
+    this.#records.push(takeRecord(this.#store, slot, {
+      minuteStart: this.#minuteStart,
+      endTime,
+      closeType,
+      observationPoint: this.#observationPoints[point] ?? "rest",
     }));
+    this.stats.records++;
   }
 }

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { CBOR_CONTENT_TYPE, decodeBatch, type FlowBatch, type FlowRecord } from "../wire/mod.ts";
+import {
+  CBOR_CONTENT_TYPE,
+  decodeBatch,
+  FLOW_FIELDS,
+  type FlowBatch,
+  type FlowRecord,
+  type FlowRecordV1,
+} from "../wire/mod.ts";
 import { parseRetryAfter, ReportError, sendBatches } from "./mod.ts";
 
 function record(i: number): FlowRecord {
@@ -20,8 +27,14 @@ function record(i: number): FlowRecord {
     byteRx: 200,
     tcpFlagsBit0: 0x1a,
     tcpFlagsBit1: 0x12,
+    ...V2_FIELDS,
   };
 }
+
+/** The wire v2 fields, measured as nothing. */
+const V2_FIELDS = Object.fromEntries(
+  FLOW_FIELDS.filter((f) => f.since === 2).map((f) => [f.key, f.kind === "op" ? "rest" : 0]),
+) as Omit<FlowRecord, keyof FlowRecordV1>;
 
 type Answer = () => Response;
 

@@ -9,49 +9,41 @@
  * ```
  */
 import { Decoder, Encoder } from "cbor-x";
+import {
+  CLOSE_TYPE_NAMES,
+  FLOW_FIELDS,
+  type FlowRecord,
+  OBSERVATION_POINTS,
+  v1Default,
+} from "./flow_record.ts";
 
-/** Current schema version of a report batch. Bump when a field changes meaning. */
-export const WIRE_VERSION = 1;
+export {
+  CLOSE_TYPE_NAMES,
+  CloseType,
+  type FieldKind,
+  type FieldSpec,
+  FLOW_FIELDS,
+  type FlowRecord,
+  flowRecordColumns,
+  type FlowRecordV1,
+  OBSERVATION_POINTS,
+  v1Default,
+} from "./flow_record.ts";
+
+/**
+ * Current schema version of a report batch. Bump when a field changes meaning.
+ * v2: per-minute flow records with DeepFlow's TCP metrics (duration, close type, L3/L4 bytes,
+ * handshake, retransmissions, zero windows, RTT/SRT/ART, tunnel and capture point).
+ */
+export const WIRE_VERSION = 2;
 /** Versions a manager accepts: the current and the previous one (DESIGN §3). */
-export const ACCEPTED_VERSIONS: readonly number[] = [WIRE_VERSION];
+export const ACCEPTED_VERSIONS: readonly number[] = [1, WIRE_VERSION];
 export const CBOR_CONTENT_TYPE = "application/cbor";
 /** Path the manager receives report batches on. */
 export const INGEST_PATH = "/api/v1/ingest";
 
 export type Stream = "flows";
 export const STREAMS: readonly Stream[] = ["flows"];
-
-/**
- * One bidirectional flow, as seen at one capture point during one natural minute (or the whole
- * replay in this version). Index 0 is the client side, 1 the server side; `tx` means client →
- * server and `rx` server → client (DeepFlow's naming).
- */
-export interface FlowRecord {
-  /** Appliance-local flow id, stable for the life of the flow. */
-  flowId: number;
-  /** First packet, µs since the Unix epoch. */
-  startTime: number;
-  /** Last packet, µs since the Unix epoch. */
-  endTime: number;
-  /** 4 or 6. */
-  ipVersion: number;
-  ip0: string;
-  ip1: string;
-  clientPort: number;
-  serverPort: number;
-  /** IP protocol number (6 TCP, 17 UDP, 1 ICMP, …). */
-  protocol: number;
-  /** Outer 802.1Q VLAN id, 0 when untagged. */
-  vlan: number;
-  packetTx: number;
-  packetRx: number;
-  /** Frame bytes on the wire. */
-  byteTx: number;
-  byteRx: number;
-  /** OR of the TCP flags seen from the client / from the server. */
-  tcpFlagsBit0: number;
-  tcpFlagsBit1: number;
-}
 
 export interface FlowBatch {
   v: number;
@@ -73,53 +65,55 @@ export function encodeBatch(batch: FlowBatch): Uint8Array {
   return encoder.encode(batch);
 }
 
-const FLOW_NUMBER_FIELDS = [
-  "flowId",
-  "startTime",
-  "endTime",
-  "ipVersion",
-  "clientPort",
-  "serverPort",
-  "protocol",
-  "vlan",
-  "packetTx",
-  "packetRx",
-  "byteTx",
-  "byteRx",
-  "tcpFlagsBit0",
-  "tcpFlagsBit1",
-] as const satisfies readonly (keyof FlowRecord)[];
-const FLOW_STRING_FIELDS = ["ip0", "ip1"] as const satisfies readonly (keyof FlowRecord)[];
+const MAX_BY_KIND = { u8: 0xff, u16: 0xffff, u32: 0xffffffff, flag: 1 } as const;
+const CLOSE_TYPES = new Set(Object.keys(CLOSE_TYPE_NAMES).map(Number));
+const OBSERVATION_POINT_SET = new Set(OBSERVATION_POINTS);
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x) && !(x instanceof Uint8Array);
 }
 
-function checkFlow(x: unknown, at: string): string | undefined {
+/**
+ * Checks one record; a record of an older version gets the defaults of the fields it predates
+ * (written into `x`). Returns the first problem, named with its path.
+ */
+function checkFlow(x: unknown, at: string, version: number): string | undefined {
   if (!isRecord(x)) return `${at}: expected a map`;
-  for (const key of FLOW_NUMBER_FIELDS) {
-    const value = x[key];
-    if (value === undefined) return `${at}.${key}: missing`;
-    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-      return `${at}.${key}: expected a non-negative integer, got ${JSON.stringify(value)}`;
+  for (const spec of FLOW_FIELDS) {
+    const key = spec.key;
+    let value = x[key];
+    if (value === undefined) {
+      if (spec.since <= version) return `${at}.${key}: missing`;
+      value = x[key] = v1Default(key, x);
     }
-  }
-  for (const key of FLOW_STRING_FIELDS) {
-    const value = x[key];
-    if (value === undefined) return `${at}.${key}: missing`;
-    if (typeof value !== "string" || value.length === 0 || value.length > 45) {
-      return `${at}.${key}: expected an IP address string`;
+    if (spec.kind === "ip") {
+      if (typeof value !== "string" || value.length === 0 || value.length > 45) {
+        return `${at}.${key}: expected an IP address string`;
+      }
+    } else if (spec.kind === "op") {
+      if (typeof value !== "string" || !OBSERVATION_POINT_SET.has(value)) {
+        return `${at}.${key}: expected an observation point (${OBSERVATION_POINTS.join(", ")})`;
+      }
+    } else {
+      if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+        return `${at}.${key}: expected a non-negative integer, got ${JSON.stringify(value)}`;
+      }
+      const max = spec.kind === "count" ? Number.MAX_SAFE_INTEGER : MAX_BY_KIND[spec.kind];
+      if (value > max) return `${at}.${key}: out of range (at most ${max})`;
     }
   }
   if (x.ipVersion !== 4 && x.ipVersion !== 6) return `${at}.ipVersion: expected 4 or 6`;
-  if ((x.clientPort as number) > 65535) return `${at}.clientPort: out of range`;
-  if ((x.serverPort as number) > 65535) return `${at}.serverPort: out of range`;
-  if ((x.protocol as number) > 255) return `${at}.protocol: out of range`;
   if ((x.endTime as number) < (x.startTime as number)) return `${at}.endTime: before startTime`;
+  if (!CLOSE_TYPES.has(x.closeType as number)) {
+    return `${at}.closeType: unknown close type ${x.closeType}`;
+  }
   return undefined;
 }
 
-/** Checks the envelope and every record; the first problem found is named with its path. */
+/**
+ * Checks the envelope and every record; the first problem found is named with its path. Records
+ * of a v1 batch get the defaults of the v2 fields, so the batch returned is always current.
+ */
 export function validateBatch(x: unknown): DecodeResult {
   if (!isRecord(x)) return { ok: false, error: "batch: expected a CBOR map" };
   if (x.v === undefined) return { ok: false, error: "v: missing schema version" };
@@ -146,7 +140,7 @@ export function validateBatch(x: unknown): DecodeResult {
   if (typeof x.sentAt !== "number") return { ok: false, error: "sentAt: expected a number" };
   if (!Array.isArray(x.records)) return { ok: false, error: "records: expected an array" };
   for (let i = 0; i < x.records.length; i++) {
-    const problem = checkFlow(x.records[i], `records[${i}]`);
+    const problem = checkFlow(x.records[i], `records[${i}]`, x.v);
     if (problem) return { ok: false, error: problem };
   }
   return { ok: true, batch: x as unknown as FlowBatch };

@@ -4,6 +4,7 @@ import { FlowResults, FlowsPage, renderFragment, renderPage } from "../../ui/mod
 import { parseFlowFilters, queryFlows } from "../query/mod.ts";
 import type { AppDeps } from "../app.ts";
 import { HttpError } from "./errors.ts";
+import { pageFrame } from "./page_frame.ts";
 
 /** The flow-log page (`/flows`, full page or htmx fragment) and its API twin. */
 export function flowRoutes(deps: AppDeps): { page: Hono; api: Hono } {
@@ -34,7 +35,7 @@ export function flowRoutes(deps: AppDeps): { page: Hono; api: Hono } {
     if (partial) {
       return c.html(renderFragment(FlowResults(props)));
     }
-    return c.html(renderPage(FlowsPage(props)), hasErrors ? 400 : 200);
+    return c.html(renderPage(FlowsPage(props), pageFrame(c)), hasErrors ? 400 : 200);
   });
 
   const api = new Hono();

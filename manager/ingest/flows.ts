@@ -1,7 +1,7 @@
-import type { FlowBatch, FlowRecord } from "../../appliance/wire/mod.ts";
+import { FLOW_FIELDS, type FlowBatch, type FlowRecord } from "../../appliance/wire/mod.ts";
 import { type Database, flowLog, ingestBatch, type PartitionManager } from "../db/mod.ts";
 
-/** Rows per INSERT statement: 20 columns × 1000 stays well under PostgreSQL's 65535 parameters. */
+/** Rows per INSERT statement: 52 columns × 1000 stays under PostgreSQL's 65535 parameters. */
 const CHUNK = 1000;
 
 export interface IngestResult {
@@ -10,28 +10,15 @@ export interface IngestResult {
   duplicate: boolean;
 }
 
+/**
+ * The row of a record: the flow_log columns carry the wire's names, so the record maps as it is
+ * (a v1 record got the v2 defaults when the batch was validated, `appliance/wire`).
+ */
 function toRow(applianceId: string, r: FlowRecord): typeof flowLog.$inferInsert {
-  return {
-    applianceId,
-    time: new Date(Math.floor(r.startTime / 1_000_000) * 1000),
-    flowId: r.flowId,
-    startTime: r.startTime,
-    endTime: r.endTime,
-    duration: r.endTime - r.startTime,
-    ipVersion: r.ipVersion,
-    ip0: r.ip0,
-    ip1: r.ip1,
-    clientPort: r.clientPort,
-    serverPort: r.serverPort,
-    protocol: r.protocol,
-    vlan: r.vlan,
-    packetTx: r.packetTx,
-    packetRx: r.packetRx,
-    byteTx: r.byteTx,
-    byteRx: r.byteRx,
-    tcpFlagsBit0: r.tcpFlagsBit0,
-    tcpFlagsBit1: r.tcpFlagsBit1,
-  };
+  const fields = Object.fromEntries(
+    FLOW_FIELDS.map(({ key }) => [key, r[key]]),
+  ) as unknown as FlowRecord;
+  return { ...fields, applianceId, time: new Date(Math.floor(r.startTime / 1_000_000) * 1000) };
 }
 
 /**

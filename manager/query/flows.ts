@@ -1,24 +1,17 @@
 import { and, count, desc, eq, gte, lt, max, min, or, type SQL, sql } from "drizzle-orm";
+import type { PgColumn } from "drizzle-orm/pg-core";
+import { FLOW_FIELDS, type FlowRecord } from "../../appliance/wire/mod.ts";
 import { type Database, flowLog } from "../db/mod.ts";
 import type { FlowQuery } from "./filters.ts";
 
-export interface FlowRowOut {
-  flowId: number;
-  appliance: string;
-  startTime: number;
-  endTime: number;
-  ipVersion: number;
-  ip0: string;
-  ip1: string;
-  clientPort: number;
-  serverPort: number;
-  protocol: number;
-  vlan: number;
-  packetTx: number;
-  packetRx: number;
-  byteTx: number;
-  byteRx: number;
-}
+/** One flow-log row: the appliance's record (wire names) and the appliance that sent it. */
+export type FlowRowOut = FlowRecord & { appliance: string };
+
+/** Every record column under its wire name, plus the appliance. */
+const ROW_COLUMNS: Record<string, PgColumn> = {
+  ...Object.fromEntries(FLOW_FIELDS.map(({ key }) => [key, flowLog[key]])),
+  appliance: flowLog.applianceId,
+};
 
 export interface ChartBucket {
   /** Start of the bucket, ms since the epoch. */
@@ -74,23 +67,7 @@ export async function queryFlows(database: Database, q: FlowQuery): Promise<Flow
     .where(where);
   const total = Number(summary?.total ?? 0);
   const rows = total === 0 ? [] : await db
-    .select({
-      flowId: flowLog.flowId,
-      appliance: flowLog.applianceId,
-      startTime: flowLog.startTime,
-      endTime: flowLog.endTime,
-      ipVersion: flowLog.ipVersion,
-      ip0: flowLog.ip0,
-      ip1: flowLog.ip1,
-      clientPort: flowLog.clientPort,
-      serverPort: flowLog.serverPort,
-      protocol: flowLog.protocol,
-      vlan: flowLog.vlan,
-      packetTx: flowLog.packetTx,
-      packetRx: flowLog.packetRx,
-      byteTx: flowLog.byteTx,
-      byteRx: flowLog.byteRx,
-    })
+    .select(ROW_COLUMNS)
     .from(flowLog)
     .where(where)
     .orderBy(desc(flowLog.startTime), desc(flowLog.id))
@@ -115,7 +92,7 @@ export async function queryFlows(database: Database, q: FlowQuery): Promise<Flow
     total,
     bucketSeconds,
     chart,
-    rows: rows.map((r) => ({
+    rows: (rows as unknown as FlowRowOut[]).map((r) => ({
       ...r,
       ip0: stripHostPrefix(r.ip0),
       ip1: stripHostPrefix(r.ip1),

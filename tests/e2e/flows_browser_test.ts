@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
+import { installLicenseWithCli } from "../support/license.ts";
+import { browserCookies, managerAuthEnv, signInOverHttp } from "../support/auth.ts";
 import { runDeno, startManager } from "../support/procs.ts";
 import { testWithTools } from "../support/tools.ts";
 
@@ -21,7 +23,9 @@ testWithTools(
   [CHROMIUM],
   async (t) => {
     const tmp = await Deno.makeTempDir({ prefix: "tapline-e2e-" });
-    const manager = await startManager({ TAPLINE_DATA_DIR: `${tmp}/manager`, DATABASE_URL: "" });
+    const env = { TAPLINE_DATA_DIR: `${tmp}/manager`, DATABASE_URL: "" };
+    await installLicenseWithCli(env, { modules: ["network_monitoring"] });
+    const manager = await startManager({ ...env, ...managerAuthEnv() });
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
     try {
       const pcap = `${tmp}/capture.pcap`;
@@ -43,7 +47,12 @@ testWithTools(
         "e2e-box",
       ]);
       assert.equal(replay.code, 0, replay.stderr);
-      const all = await (await fetch(`${manager.url}/api/v1/flows?pageSize=10000`)).json();
+      // Signed in as the admin (login_browser_test.ts goes through the sign-in page itself).
+      const session = await signInOverHttp(manager.url);
+      const cookies = browserCookies(manager.url, session);
+      const all = await (await fetch(`${manager.url}/api/v1/flows?pageSize=10000`, {
+        headers: session.headers(),
+      })).json();
       const dns = all.rows.filter((r: { serverPort: number; clientPort: number }) =>
         r.serverPort === 53 || r.clientPort === 53
       );
@@ -54,6 +63,7 @@ testWithTools(
         "the page lists the newest 50 flows with a chart and the page summary",
         async () => {
           const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+          await page.context().addCookies(cookies);
           await page.goto(`${manager.url}/flows`);
           assert.equal(await page.locator("#flow-results tr[data-flow-id]").count(), 50);
           const summary = await page.locator(".pagination-summary").innerText();
@@ -68,8 +78,14 @@ testWithTools(
           // htmx swaps only the results: a marker set on the page survives the filter.
           await page.evaluate(() => ((globalThis as { __marker?: number }).__marker = 42));
           await page.fill("#flow-filters input[name=port]", "53");
+          // Wait for the swap itself: the row count alone may not change (both pages are full).
           await page.waitForFunction(
-            (n) => document.querySelectorAll("#flow-results tr[data-flow-id]").length === n,
+            (n) => {
+              const rows = [
+                ...document.querySelectorAll<HTMLElement>("#flow-results tr[data-flow-id]"),
+              ];
+              return rows.length === n && rows.every((row) => /:53\b/.test(row.innerText));
+            },
             Math.min(dns.length, 50),
           );
           const servers = await page.locator("#flow-results tr[data-flow-id]").allInnerTexts();
@@ -94,6 +110,7 @@ testWithTools(
 
       await t.step("Next goes to page 2 and keeps the filters", async () => {
         const page = await browser.newPage();
+        await page.context().addCookies(cookies);
         await page.goto(`${manager.url}/flows?protocol=6`);
         const tcp = all.rows.filter((r: { protocol: number }) => r.protocol === 6).length;
         await page.click(".pagination a.page-next");
@@ -109,6 +126,7 @@ testWithTools(
 
       await t.step("without JavaScript the form still filters by a full page load", async () => {
         const context = await browser.newContext({ javaScriptEnabled: false });
+        await context.addCookies(cookies);
         const page = await context.newPage();
         await page.goto(`${manager.url}/flows`);
         await page.fill("#flow-filters input[name=port]", "53");

@@ -1,37 +1,17 @@
 import assert from "node:assert/strict";
+import { FLOW_FIELDS } from "../../appliance/wire/mod.ts";
 import { createScratchDatabase, testEngines } from "../support/db.ts";
+import { installLicenseWithCli } from "../support/license.ts";
+import { managerAuthEnv, signInOverHttp } from "../support/auth.ts";
 import { runDeno, startManager } from "../support/procs.ts";
 
-interface ApiFlow {
-  flowId: number;
-  startTime: number;
-  endTime: number;
-  ip0: string;
-  ip1: string;
-  clientPort: number;
-  serverPort: number;
-  protocol: number;
-  packetTx: number;
-  packetRx: number;
-  byteTx: number;
-  byteRx: number;
-}
+/** A record's every field, in DESIGN §7's snake_case (as `flows --json` prints it). */
+const key = (columns: Record<string, unknown>) =>
+  FLOW_FIELDS.map((f) => `${f.column}=${columns[f.column]}`).join(" ");
 
-const key = (f: ApiFlow) =>
-  [
-    f.ip0,
-    f.clientPort,
-    f.ip1,
-    f.serverPort,
-    f.protocol,
-    f.startTime,
-    f.endTime,
-    f.packetTx,
-    f.packetRx,
-    f.byteTx,
-    f.byteRx,
-  ]
-    .join(" ");
+/** An API row (wire names) as `flows --json` would print it. */
+const asColumns = (row: Record<string, unknown>) =>
+  Object.fromEntries(FLOW_FIELDS.map((f) => [f.column, row[f.key]]));
 
 for (const engine of testEngines()) {
   Deno.test(`appliance replay → manager (${engine}): every flow of the capture is a row`, async () => {
@@ -40,9 +20,13 @@ for (const engine of testEngines()) {
     const env: Record<string, string> = scratch
       ? { DATABASE_URL: scratch.url }
       : { TAPLINE_DATA_DIR: `${tmp}/manager`, DATABASE_URL: "" };
-    const manager = await startManager(env);
+    // /flows and /api/v1/flows need network_monitoring: installed before the manager starts.
+    await installLicenseWithCli(env, { modules: ["network_monitoring"] });
+    const manager = await startManager({ ...env, ...managerAuthEnv() });
     try {
       const ready = await fetch(`${manager.url}/readyz`);
+      // Reading flows needs a signed-in user (the admin from TAPLINE_ADMIN_PASSWORD).
+      const { headers } = await signInOverHttp(manager.url);
       assert.equal(ready.status, 200);
       assert.equal((await ready.json()).database, engine);
 
@@ -59,8 +43,11 @@ for (const engine of testEngines()) {
 
       const listed = await runDeno("appliance/main.ts", ["flows", pcap, "--json"]);
       assert.equal(listed.code, 0, listed.stderr);
-      const expected: ApiFlow[] = listed.stdout.trim().split("\n").map((l) => JSON.parse(l));
-      assert.ok(expected.length >= 150, `the generator made ${expected.length} flows`);
+      const expected: Record<string, unknown>[] = listed.stdout.trim().split("\n").map((l) =>
+        JSON.parse(l)
+      );
+      assert.ok(expected.length >= 150, `the generator made ${expected.length} flow-log records`);
+      assert.equal(expected.filter((r) => r.is_new_flow === 1).length, 150);
 
       const replay = await runDeno("appliance/main.ts", [
         "replay",
@@ -74,9 +61,11 @@ for (const engine of testEngines()) {
       ]);
       assert.equal(replay.code, 0, replay.stderr + replay.stdout);
 
-      const api = await (await fetch(`${manager.url}/api/v1/flows?pageSize=10000`)).json();
+      const api =
+        await (await fetch(`${manager.url}/api/v1/flows?pageSize=10000`, { headers: headers() }))
+          .json();
       assert.equal(api.total, expected.length);
-      assert.deepEqual(api.rows.map(key).sort(), expected.map(key).sort());
+      assert.deepEqual(api.rows.map(asColumns).map(key).sort(), expected.map(key).sort());
       assert.ok(api.rows.every((r: { appliance: string }) => r.appliance === "replay-test"));
 
       // Bad input: a text file is not a capture. One line, exit 1, nothing stored.
@@ -87,11 +76,13 @@ for (const engine of testEngines()) {
       const lines = bad.stderr.trim().split("\n");
       assert.equal(lines.length, 1, bad.stderr);
       assert.match(lines[0]!, /not a pcap file/);
-      const after = await (await fetch(`${manager.url}/api/v1/flows?pageSize=1`)).json();
+      const after =
+        await (await fetch(`${manager.url}/api/v1/flows?pageSize=1`, { headers: headers() }))
+          .json();
       assert.equal(after.total, expected.length);
 
       // The page shows them too (server-rendered, no JavaScript needed).
-      const html = await (await fetch(`${manager.url}/flows`)).text();
+      const html = await (await fetch(`${manager.url}/flows`, { headers: headers() })).text();
       assert.match(html, /<tr data-flow-id=/);
       assert.ok(html.includes("replay-test"));
     } finally {

@@ -1,4 +1,6 @@
 /** Conversations for the traffic generator: TCP/HTTP and UDP/DNS, with the flows they make. */
+import { CloseType } from "../../appliance/wire/mod.ts";
+import { FlowExpectation } from "./_expect.ts";
 import {
   type Host,
   ipFrame,
@@ -41,25 +43,6 @@ export class Random {
   }
 }
 
-/** What the appliance should report for one generated flow (a FlowRecord without its id). */
-export interface ExpectedFlow {
-  startTime: number;
-  endTime: number;
-  ipVersion: number;
-  ip0: string;
-  ip1: string;
-  clientPort: number;
-  serverPort: number;
-  protocol: number;
-  vlan: number;
-  packetTx: number;
-  packetRx: number;
-  byteTx: number;
-  byteRx: number;
-  tcpFlagsBit0: number;
-  tcpFlagsBit1: number;
-}
-
 export interface Tally {
   httpRequests: number;
   httpResponses: Record<string, number>;
@@ -77,98 +60,226 @@ export interface GeneratedPacket {
   order: number;
 }
 
-/** One flow's packets, counted into its expected record as they are made. */
+/** One flow's packets, noted into its expectation as they are made. */
 export class Conversation {
-  readonly expected: ExpectedFlow;
+  readonly expected: FlowExpectation;
   time: number;
 
   constructor(
     readonly sink: GeneratedPacket[],
     readonly client: Host,
     readonly server: Host,
-    clientPort: number,
-    serverPort: number,
-    protocol: number,
+    readonly clientPort: number,
+    readonly serverPort: number,
+    readonly protocol: number,
     startUs: number,
   ) {
     this.time = startUs;
-    this.expected = {
-      startTime: startUs,
-      endTime: startUs,
+    this.expected = new FlowExpectation({
       ipVersion: client.version,
       ip0: client.text,
       ip1: server.text,
       clientPort,
       serverPort,
       protocol,
-      vlan: 0,
-      packetTx: 0,
-      packetRx: 0,
-      byteTx: 0,
-      byteRx: 0,
-      tcpFlagsBit0: 0,
-      tcpFlagsBit1: 0,
-    };
+    });
   }
 
   wait(us: number): void {
     this.time += Math.max(1, Math.round(us));
   }
 
-  emit(fromClient: boolean, frame: Uint8Array, tcpFlags = 0): void {
-    const e = this.expected;
-    this.sink.push({ timeUs: this.time, frame, order: this.sink.length });
-    e.endTime = this.time;
-    if (fromClient) {
-      e.packetTx++;
-      e.byteTx += frame.length;
-      e.tcpFlagsBit0 |= tcpFlags;
-    } else {
-      e.packetRx++;
-      e.byteRx += frame.length;
-      e.tcpFlagsBit1 |= tcpFlags;
-    }
+  /**
+   * Puts a frame on the wire now. `segment` is the IP payload (the L3 bytes); `payload` the
+   * application bytes in it (the L4 bytes).
+   */
+  emit(
+    fromClient: boolean,
+    frame: Uint8Array,
+    sizes: { segment: number; payload: number; tcpFlags?: number },
+  ): void {
+    const order = this.sink.length;
+    this.sink.push({ timeUs: this.time, frame, order });
+    this.expected.packet(this.time, order, fromClient, {
+      frame: frame.length,
+      l3: sizes.segment,
+      l4: sizes.payload,
+      tcpFlags: sizes.tcpFlags ?? 0,
+    });
   }
 }
 
 const SYN_OPTIONS = (mss: number) =>
   new Uint8Array([2, 4, mss >> 8, mss & 0xff, 1, 1, 4, 2, 1, 3, 3, 7]);
 
-/** A TCP connection on top of a conversation: sequence numbers and segments. */
+export interface SegmentOptions {
+  /** Resend at this sequence number (a retransmission, or a repeated SYN / SYN-ACK). */
+  seq?: number;
+  /** Advertised window (default: what the side normally advertises). */
+  window?: number;
+}
+
+/**
+ * A TCP connection on top of a conversation: sequence numbers and segments. It notes what each
+ * segment means for the flow metrics as it sends it (the generator knows what it makes): SYN and
+ * SYN-ACK counts and repeats, handshake timing, retransmissions (an explicit `seq`), zero
+ * windows, SRT (client data → the server's pure ACK) and ART (client data → server data).
+ */
 export class TcpConnection {
   #clientSeq: number;
   #serverSeq: number;
+  #clientIsn = 0;
+  #serverIsn = 0;
+  /** The last payload byte each side sent: what a one-byte keep-alive repeats. */
+  readonly #lastByte = new Uint8Array(2);
+  #synTime = 0;
+  #synAckTime = 0;
+  #clientDataTime = 0;
+  #srtPending = false;
+  #artPending = false;
 
-  constructor(readonly conv: Conversation, rng: Random, readonly mss: number) {
+  /** `from`: go on with that connection's sequence numbers (the same connection, a new flow). */
+  constructor(
+    readonly conv: Conversation,
+    rng: Random,
+    readonly mss: number,
+    from?: TcpConnection,
+  ) {
+    if (from === undefined) {
+      this.#clientSeq = rng.int(0, 0xffffffff);
+      this.#serverSeq = rng.int(0, 0xffffffff);
+    } else {
+      this.#clientSeq = from.#clientSeq;
+      this.#serverSeq = from.#serverSeq;
+    }
+  }
+
+  /** New initial sequence numbers, for a new connection on the same ports. */
+  restart(rng: Random): void {
     this.#clientSeq = rng.int(0, 0xffffffff);
     this.#serverSeq = rng.int(0, 0xffffffff);
   }
 
+  /** The sequence number a side's SYN (SYN-ACK) carried. */
+  isn(fromClient: boolean): number {
+    return fromClient ? this.#clientIsn : this.#serverIsn;
+  }
+
   /** Sends a segment; returns its sequence number. */
-  send(fromClient: boolean, flags: number, payload?: Uint8Array, seq?: number): number {
-    const { client, server, expected } = this.conv;
+  send(fromClient: boolean, flags: number, payload?: Uint8Array, options: SegmentOptions = {}) {
+    const { client, server, clientPort, serverPort, expected } = this.conv;
     const from = fromClient ? client : server;
     const to = fromClient ? server : client;
-    const ownSeq = seq ?? (fromClient ? this.#clientSeq : this.#serverSeq);
+    const resent = options.seq !== undefined;
+    const ownSeq = options.seq ?? (fromClient ? this.#clientSeq : this.#serverSeq);
+    // Windows are scaled by 2^7 (the SYN's WS option) once the handshake is done.
+    const window = options.window ??
+      (flags & TCP_SYN ? (fromClient ? 64_240 : 65_160) : (fromClient ? 502 : 509));
     const segment = tcpSegment(from, to, {
-      srcPort: fromClient ? expected.clientPort : expected.serverPort,
-      dstPort: fromClient ? expected.serverPort : expected.clientPort,
+      srcPort: fromClient ? clientPort : serverPort,
+      dstPort: fromClient ? serverPort : clientPort,
       seq: ownSeq,
       ack: fromClient ? this.#serverSeq : this.#clientSeq,
       flags,
-      // Windows are scaled by 2^7 (the SYN's WS option) once the handshake is done.
-      window: flags & TCP_SYN ? (fromClient ? 64_240 : 65_160) : (fromClient ? 502 : 509),
+      window,
       options: flags & TCP_SYN ? SYN_OPTIONS(this.mss) : undefined,
       payload,
     });
-    this.conv.emit(fromClient, ipFrame(from, to, 6, segment), flags);
-    if (seq === undefined) {
-      const advance = (payload?.length ?? 0) + (flags & TCP_SYN ? 1 : 0) +
-        (flags & TCP_FIN ? 1 : 0);
+    const length = payload?.length ?? 0;
+    if (flags & TCP_SYN && !resent) {
+      if (fromClient) expected.set({ synSeq: this.#clientIsn = ownSeq });
+      else expected.set({ synAckSeq: this.#serverIsn = ownSeq });
+    }
+    this.#note(fromClient, flags, length, resent, window);
+    this.conv.emit(fromClient, ipFrame(from, to, 6, segment), {
+      segment: segment.length,
+      payload: length,
+      tcpFlags: flags,
+    });
+    if (length > 0 && !resent) this.#lastByte[fromClient ? 0 : 1] = payload![length - 1]!;
+    if (!resent) {
+      const advance = length + (flags & TCP_SYN ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
       if (fromClient) this.#clientSeq = (this.#clientSeq + advance) >>> 0;
       else this.#serverSeq = (this.#serverSeq + advance) >>> 0;
     }
     return ownSeq;
+  }
+
+  /** The client's ACK that completes the handshake. */
+  handshakeAck(): void {
+    const t = this.conv.time;
+    this.conv.expected.rttClient(t, t - this.#synAckTime);
+    this.send(true, TCP_ACK);
+  }
+
+  /** A keep-alive probe (RFC 9293 §3.8.4): one below the next sequence number, 0 or 1 byte. */
+  keepalive(fromClient: boolean, withByte: boolean): void {
+    const { client, server, clientPort, serverPort, expected } = this.conv;
+    const from = fromClient ? client : server;
+    const to = fromClient ? server : client;
+    const seq = ((fromClient ? this.#clientSeq : this.#serverSeq) - 1) >>> 0;
+    const ack = fromClient ? this.#serverSeq : this.#clientSeq;
+    const payload = withByte
+      ? this.#lastByte.subarray(fromClient ? 0 : 1, fromClient ? 1 : 2)
+      : undefined;
+    const segment = tcpSegment(from, to, {
+      srcPort: fromClient ? clientPort : serverPort,
+      dstPort: fromClient ? serverPort : clientPort,
+      seq,
+      ack,
+      flags: TCP_ACK,
+      window: fromClient ? 502 : 509,
+      payload,
+    });
+    expected.set({ lastKeepaliveSeq: seq, lastKeepaliveAck: ack });
+    this.conv.emit(fromClient, ipFrame(from, to, 6, segment), {
+      segment: segment.length,
+      payload: withByte ? 1 : 0,
+      tcpFlags: TCP_ACK,
+    });
+  }
+
+  #note(fromClient: boolean, flags: number, length: number, resent: boolean, window: number) {
+    const expected = this.conv.expected;
+    const t = this.conv.time;
+    const c = expected.at(t);
+    if (flags & TCP_SYN) {
+      if (fromClient && !(flags & TCP_ACK)) {
+        c.synCount++;
+        if (resent) c.retransSyn++, c.retransTx++;
+        else this.#synTime = t;
+      } else if (!fromClient && flags & TCP_ACK) {
+        c.synackCount++;
+        if (resent) c.retransSynack++, c.retransRx++;
+        else {
+          if (this.#synTime > 0) expected.rttServer(t, t - this.#synTime);
+          this.#synAckTime = t;
+        }
+      }
+      return;
+    }
+    if (flags & TCP_RST) return;
+    const fin = (flags & TCP_FIN) !== 0;
+    if (resent && (length > 0 || fin)) {
+      if (fromClient) c.retransTx++;
+      else c.retransRx++;
+    }
+    if (window === 0 && !fin) {
+      if (fromClient) c.zeroWinTx++;
+      else c.zeroWinRx++;
+    }
+    if (fromClient) {
+      if (length > 0) {
+        this.#clientDataTime = t;
+        this.#srtPending = this.#artPending = true;
+      }
+    } else if (length > 0) {
+      if (this.#artPending && !resent) expected.art(t, t - this.#clientDataTime);
+      this.#srtPending = this.#artPending = false;
+    } else if (this.#srtPending && !fin && flags & TCP_ACK) {
+      expected.srt(t, t - this.#clientDataTime);
+      this.#srtPending = false;
+    }
   }
 }
 
@@ -196,7 +307,7 @@ export function httpConnection(
   conv.wait(rtt);
   tcp.send(false, TCP_SYN | TCP_ACK);
   conv.wait(rng.int(30, 300));
-  tcp.send(true, TCP_ACK);
+  tcp.handshakeAck();
   plan.exchanges.forEach((exchange, index) => {
     conv.wait(rng.int(100, 2_000));
     const seq = tcp.send(true, TCP_PSH | TCP_ACK, exchange.request);
@@ -204,7 +315,7 @@ export function httpConnection(
     if (plan.retransmit && index === 0) {
       // The request got no answer within the initial RTO: resent with the same sequence number.
       conv.wait(rng.int(200_000, 300_000));
-      tcp.send(true, TCP_PSH | TCP_ACK, exchange.request, seq);
+      tcp.send(true, TCP_PSH | TCP_ACK, exchange.request, { seq });
       tally.retransmissions++;
     }
     conv.wait(rtt + rng.int(1_000, 40_000));
@@ -234,7 +345,11 @@ export function httpConnection(
   if (plan.close === "client-rst") {
     tcp.send(true, TCP_RST | TCP_ACK);
     tally.resets++;
-  } else if (plan.close === "client-fin") {
+    conv.expected.end = { kind: "over", closeType: CloseType.ClientRst };
+    return;
+  }
+  conv.expected.end = { kind: "over", closeType: CloseType.Normal };
+  if (plan.close === "client-fin") {
     tcp.send(true, TCP_FIN | TCP_ACK);
     conv.wait(rtt);
     tcp.send(false, TCP_FIN | TCP_ACK);
@@ -280,14 +395,15 @@ export function dnsExchange(
   tally: Tally,
   question: DnsQuestion,
 ): void {
-  const { client, server, expected } = conv;
+  const { client, server, clientPort } = conv;
   const id = rng.int(0, 0xffff);
   const q = [...encodeName(question.name), ...u16(question.type), ...u16(1)];
   const query = new Uint8Array([...u16(id), ...u16(0x0100), ...u16(1), 0, 0, 0, 0, 0, 0, ...q]);
-  conv.emit(
-    true,
-    ipFrame(client, server, 17, udpDatagram(client, server, expected.clientPort, 53, query)),
-  );
+  const request = udpDatagram(client, server, clientPort, 53, query);
+  conv.emit(true, ipFrame(client, server, 17, request), {
+    segment: request.length,
+    payload: query.length,
+  });
   tally.dnsQueries++;
   conv.wait(rng.int(300, 30_000));
   const body: number[] = [];
@@ -322,10 +438,12 @@ export function dnsExchange(
     ...q,
     ...body,
   ]);
-  conv.emit(
-    false,
-    ipFrame(server, client, 17, udpDatagram(server, client, 53, expected.clientPort, response)),
-  );
+  const answer = udpDatagram(server, client, 53, clientPort, response);
+  conv.emit(false, ipFrame(server, client, 17, answer), {
+    segment: answer.length,
+    payload: response.length,
+  });
+  conv.expected.end = { kind: "idle", timeout: "udp", closeType: CloseType.Timeout };
   tally.dnsResponses++;
   if (question.nxdomain) tally.nxdomain++;
 }

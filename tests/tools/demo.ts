@@ -1,7 +1,8 @@
 /**
  * `deno task demo`: the one-command start. Generates a realistic capture stamped "the last ten
  * minutes", starts the manager on embedded PGlite (data/demo, recreated each run), replays the
- * capture through an appliance, and prints the URL where the flows are. Ctrl-C stops everything.
+ * capture through an appliance, and prints a one-time sign-in link (there is no default password)
+ * that leads to the flows. Ctrl-C stops everything.
  */
 import { parseArgs } from "node:util";
 import { spawnDeno, startManager } from "../support/procs.ts";
@@ -23,8 +24,8 @@ function say(line: string) {
   console.log(`demo: ${line}`);
 }
 
-async function run(file: string, args: string[]): Promise<void> {
-  const { child, collected, done } = spawnDeno(file, args);
+async function run(file: string, args: string[], env: Record<string, string> = {}): Promise<void> {
+  const { child, collected, done } = spawnDeno(file, args, env);
   const { code } = await child.status;
   await done;
   const out = collected().trim();
@@ -48,17 +49,43 @@ await run("tests/tools/gen_pcap.ts", [
   "540",
 ]);
 
+// The demo license: every module for 30 days, issued now with the repository's DEVELOPMENT key
+// (manager/license/dev_keys/), installed with the manager's own command before it starts.
+const managerEnv = {
+  TAPLINE_DATA_DIR: `${dataDir}/manager`,
+  DATABASE_URL: "",
+  TAPLINE_LICENSE_KEYS: "",
+};
+const licenseFile = `${dataDir}/demo.license.json`;
+say("issuing a demo license (all modules, 30 days, development key) and installing it");
+await run("manager/license/vendor_cli.ts", [
+  "issue",
+  "--key",
+  "manager/license/dev_keys/dev.private.pem",
+  "--modules",
+  "all",
+  "--customer",
+  "Tapline demo",
+  "--days",
+  "30",
+  "--appliances",
+  "10",
+  "--out",
+  licenseFile,
+]);
+await run("manager/main.ts", ["license", "install", licenseFile], managerEnv);
+
 say("starting the manager on embedded PGlite (data/demo/manager)");
 let manager;
 try {
-  manager = await startManager({ TAPLINE_DATA_DIR: `${dataDir}/manager`, DATABASE_URL: "" }, {
+  manager = await startManager(managerEnv, {
     port: Number(values.port),
   });
 } catch (err) {
   // The fixed port may be taken: fall back to a free one rather than fail the newcomer.
   if (!/EADDRINUSE|address already in use|Address in use/i.test(String(err))) throw err;
   say(`port ${values.port} is in use; picking a free port`);
-  manager = await startManager({ TAPLINE_DATA_DIR: `${dataDir}/manager`, DATABASE_URL: "" });
+  manager = await startManager(managerEnv);
 }
 const stop = async (code: number) => {
   await manager.stop();
@@ -80,7 +107,20 @@ try {
   await stop(1);
 }
 
-console.log(`\n  Tapline is up. Flow logs: ${manager.url}/flows\n`);
+// No default password: a manager whose accounts have no password yet prints a one-time sign-in
+// link right after its "listening" line. The newcomer opens it and lands on the data.
+let signIn: string | undefined;
+for (let waited = 0; waited < 5_000 && !signIn; waited += 50) {
+  const token = /\/login\/once\?token=([A-Za-z0-9_-]{43})/.exec(manager.output())?.[1];
+  if (token) signIn = `${manager.url}/login/once?token=${token}`;
+  else await new Promise((r) => setTimeout(r, 50));
+}
+console.log(
+  signIn
+    ? `\n  Tapline is up. Sign in (one-time link, valid 30 minutes):\n    ${signIn}\n` +
+      `  then set a password or go straight to the flow logs: ${manager.url}/flows\n`
+    : `\n  Tapline is up. Sign in with your password: ${manager.url}/login?next=/flows\n`,
+);
 if (values["exit-after-replay"]) await stop(0);
 say("press Ctrl-C to stop");
 Deno.addSignalListener("SIGINT", () => stop(0));

@@ -1,26 +1,26 @@
 /**
  * Deterministic traffic generator: a classic pcap (Ethernet, µs) of HTTP/1.1 over TCP and DNS
  * over UDP, IPv4 and some IPv6, with correct checksums, and a summary of what it holds (down to
- * the flow records the appliance should report).
+ * the flow-log records the appliance should report). `--scenarios` adds crafted TCP flows, one per
+ * close type and TCP anomaly (`_scenarios.ts`).
  *
  *     deno run -A tests/tools/gen_pcap.ts --out demo.pcap --flows 200 --start 2026-01-01T00:00:00Z
  */
 import { parseArgs } from "node:util";
+import type { FlowRecord } from "../../appliance/wire/mod.ts";
 import { arpFrame, type Host, makeHost, writePcap } from "./_frames.ts";
 import { DNS_NAMES, httpExchange, NXDOMAIN_NAMES } from "./_content.ts";
+import { addScenarios } from "./_scenarios.ts";
 import {
   type CloseStyle,
   Conversation,
   dnsExchange,
-  type ExpectedFlow,
   type GeneratedPacket,
   httpConnection,
   Random,
   type Tally,
   TcpConnection,
 } from "./_traffic.ts";
-
-export type { ExpectedFlow } from "./_traffic.ts";
 
 export interface GenerateOptions {
   /** Flows to generate (default 100). */
@@ -31,6 +31,19 @@ export interface GenerateOptions {
   start?: number;
   /** Span over which flows start, seconds (default 600). */
   durationS?: number;
+  /** Add the crafted scenario flows (`_scenarios.ts`), from 1 s after the start. */
+  scenarios?: boolean;
+}
+
+/** One crafted flow of `--scenarios`, as the summary lists it. */
+export interface ScenarioSummary {
+  name: string;
+  flowId: number;
+  ip0: string;
+  clientPort: number;
+  /** The close type its last record carries in this capture. */
+  closeType: number;
+  records: number;
 }
 
 export interface CaptureSummary extends Tally {
@@ -45,8 +58,10 @@ export interface CaptureSummary extends Tally {
   arpPackets: number;
   firstUs: number;
   lastUs: number;
-  /** The flows the appliance should report, in order of first packet. */
-  expected: ExpectedFlow[];
+  /** Flow-log records the appliance should report (flow ids in order of first packet), by start time then flow id. */
+  expected: FlowRecord[];
+  /** The scenario flows made (empty without `scenarios`). */
+  scenarios: ScenarioSummary[];
 }
 
 export const DEFAULT_START_MS = Date.UTC(2026, 0, 1);
@@ -186,20 +201,43 @@ export function generate(
       conversations.push(conv);
     }
   }
+  const scenarioFlows = options.scenarios ? addScenarios(packets, startUs + 1_000_000) : [];
+  for (const scenario of scenarioFlows) conversations.push(scenario.conversation);
   packets.sort((a, b) => a.timeUs - b.timeUs || a.order - b.order);
-  const expected = conversations.map((c) => c.expected).sort((a, b) => a.startTime - b.startTime);
+  // The appliance numbers flows as their first packets arrive; its clock ends at the last one.
+  const flowsInOrder = conversations.map((c) => c.expected).sort((a, b) =>
+    a.firstTime - b.firstTime || a.firstOrder - b.firstOrder
+  );
+  const captureEnd = flowsInOrder.reduce((end, f) => Math.max(end, f.lastTime), 0);
+  const recordsOf = new Map(flowsInOrder.map((f, i) => [f, f.records(i + 1, captureEnd)]));
+  const expected = [...recordsOf.values()].flat().sort((a, b) =>
+    a.startTime - b.startTime || a.flowId - b.flowId
+  );
+  const flowList = flowsInOrder.map((f) => f.key);
   const summary: CaptureSummary = {
     ...tally,
     packets: packets.length,
     bytes: packets.reduce((sum, p) => sum + p.frame.length, 0),
-    flows: expected.length,
-    tcpFlows: expected.filter((f) => f.protocol === 6).length,
-    udpFlows: expected.filter((f) => f.protocol === 17).length,
-    ipv6Flows: expected.filter((f) => f.ipVersion === 6).length,
+    flows: flowList.length,
+    tcpFlows: flowList.filter((f) => f.protocol === 6).length,
+    udpFlows: flowList.filter((f) => f.protocol === 17).length,
+    ipv6Flows: flowList.filter((f) => f.ipVersion === 6).length,
     arpPackets: 2,
     firstUs: packets[0]?.timeUs ?? startUs,
     lastUs: packets[packets.length - 1]?.timeUs ?? startUs,
     expected,
+    scenarios: scenarioFlows.map(({ name, conversation }) => {
+      const records = recordsOf.get(conversation.expected)!;
+      const last = records[records.length - 1]!;
+      return {
+        name,
+        flowId: last.flowId,
+        ip0: last.ip0,
+        clientPort: last.clientPort,
+        closeType: last.closeType,
+        records: records.length,
+      };
+    }),
   };
   return { bytes: writePcap(packets), summary };
 }
@@ -219,6 +257,9 @@ Options:
   --seed S          PRNG seed (default 1)
   --start T         capture start: ISO 8601 time or ms since the epoch (default 2026-01-01T00:00:00Z)
   --duration-s N    seconds over which flows start (default 600)
+  --scenarios       add crafted TCP flows: every close type, retransmissions, zero windows,
+                    keep-alives, a flow over several minutes, a long idle gap (about 7 minutes
+                    from the start; the summary lists them with their close types)
   -h, --help        this text`;
 
 function parseStart(text: string): number | undefined {
@@ -237,6 +278,7 @@ async function main(args: string[]): Promise<number> {
         seed: { type: "string" },
         start: { type: "string" },
         "duration-s": { type: "string" },
+        scenarios: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -269,7 +311,13 @@ async function main(args: string[]): Promise<number> {
     console.error(`gen_pcap: ${problems.join("; ")}\n\n${USAGE}`);
     return 2;
   }
-  const { bytes, summary } = generate({ flows, seed, start, durationS });
+  const { bytes, summary } = generate({
+    flows,
+    seed,
+    start,
+    durationS,
+    scenarios: values.scenarios === true,
+  });
   await Deno.writeFile(values.out!, bytes);
   const { expected: _expected, ...counts } = summary;
   console.log(JSON.stringify({ file: values.out, ...counts }));

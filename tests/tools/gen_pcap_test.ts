@@ -110,6 +110,62 @@ Deno.test({
   },
 });
 
+Deno.test("generate() adds the scenario flows, the same whatever else it makes", () => {
+  const alone = generate({ flows: 0, scenarios: true }).summary;
+  const mixed = generate({ flows: 50, seed: 9, scenarios: true }).summary;
+  const names = alone.scenarios.map((s) => s.name);
+  assert.equal(new Set(names).size, names.length);
+  assert.ok(names.includes("client-syn-repeat") && names.includes("long-flow"));
+  assert.deepEqual(mixed.scenarios.map((s) => s.name), names);
+  assert.deepEqual(
+    mixed.scenarios.map((s) => [s.ip0, s.clientPort]),
+    alone.scenarios.map((s) => [s.ip0, s.clientPort]),
+  );
+  assert.equal(alone.flows, names.length);
+  assert.equal(mixed.flows, 50 + names.length);
+  assert.ok(alone.lastUs - alone.firstUs > 7 * 60e6, "the scenarios span about 7 minutes");
+  // The default capture has none, and is unchanged by the option's existence.
+  assert.deepEqual(generate({ flows: 50, seed: 9 }).summary.scenarios, []);
+});
+
+Deno.test({
+  name: "generate() scenarios pass tshark's checks and resend what the summary says",
+  ignore: !tsharkAvailable(),
+  async fn() {
+    const { bytes, summary } = generate({ flows: 0, scenarios: true });
+    const path = await Deno.makeTempFile({ suffix: ".pcap" });
+    try {
+      await Deno.writeFile(path, bytes);
+      const fields = ["_ws.malformed", "tcp.checksum.status", "ip.checksum.status"];
+      const args = ["-n", "-r", path, "-T", "fields", "-E", "separator=/t"];
+      for (const check of ["ip", "tcp"]) args.push("-o", `${check}.check_checksum:TRUE`);
+      // A one-byte keep-alive repeats a byte that HTTP reassembly already used, which tshark
+      // reports as a reassembly error ("retransmission?"): it is one, on purpose.
+      args.push("-o", "tcp.desegment_tcp_streams:FALSE");
+      args.push("-e", "tcp.analysis.retransmission", "-e", "tcp.analysis.zero_window");
+      for (const field of fields) args.push("-e", field);
+      const output = await new Deno.Command("tshark", { args, stdout: "piped", stderr: "null" })
+        .output();
+      assert.ok(output.success);
+      const rows = new TextDecoder().decode(output.stdout).trimEnd().split("\n").map((l) =>
+        l.split("\t")
+      );
+      assert.equal(rows.length, summary.packets);
+      const count = (column: number, test: (cell: string) => boolean) =>
+        rows.filter((r) => test(r[column] ?? "")).length;
+      assert.equal(count(2, (c) => c !== ""), 0, "malformed");
+      assert.equal(count(3, (c) => c !== "" && c !== "1"), 0, "TCP checksums");
+      assert.equal(count(4, (c) => c !== "" && c !== "1"), 0, "IP checksums");
+      const sum = (key: "retransTx" | "retransRx" | "zeroWinTx" | "zeroWinRx") =>
+        summary.expected.reduce((n, r) => n + r[key], 0);
+      assert.equal(count(0, (c) => c !== ""), sum("retransTx") + sum("retransRx"));
+      assert.equal(count(1, (c) => c !== ""), sum("zeroWinTx") + sum("zeroWinRx"));
+    } finally {
+      await Deno.remove(path);
+    }
+  },
+});
+
 Deno.test("gen_pcap.ts writes the capture and prints its summary as a command", async () => {
   const path = await Deno.makeTempFile({ suffix: ".pcap" });
   try {
@@ -141,6 +197,24 @@ Deno.test("gen_pcap.ts writes the capture and prints its summary as a command", 
     assert.deepEqual(await Deno.readFile(path), bytes);
     assert.equal(printed.packets, summary.packets);
     assert.equal(printed.flows, 12);
+    assert.equal(printed.expected, undefined, "the records are not printed");
+    const scenarios = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("./gen_pcap.ts", import.meta.url).pathname,
+        "--out",
+        path,
+        "--flows",
+        "0",
+        "--scenarios",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(scenarios.code, 0);
+    const listed = JSON.parse(new TextDecoder().decode(scenarios.stdout)).scenarios;
+    assert.deepEqual(listed, generate({ flows: 0, scenarios: true }).summary.scenarios);
     const bad = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", new URL("./gen_pcap.ts", import.meta.url).pathname, "--flows", "x"],
       stdout: "piped",

@@ -13,3 +13,4 @@ export type { FilterBarProps } from "./filter_bar.tsx";
 export { FlowTable } from "./flow_table.tsx";
 export { pageCount, Pagination } from "./pagination.tsx";
 export type { PaginationProps } from "./pagination.tsx";
+export { ErrorBox, fieldAttrs, FormField, Notice, UtcTime } from "./forms.tsx";

@@ -9,3 +9,16 @@
  * ```
  */
 export { flowLog, ingestBatch } from "./flow_log.ts";
+export {
+  apiTokens,
+  auditLog,
+  loginLinks,
+  loginThrottle,
+  type Role,
+  ROLES,
+  sessions,
+  TOKEN_SCOPES,
+  type TokenScope,
+  users,
+} from "./auth.ts";
+export { license, licenseNotice } from "./license.ts";
