@@ -19,6 +19,9 @@ export const TPACKET_V3 = 2;
 export const PROT_READ = 1;
 export const PROT_WRITE = 2;
 export const MAP_SHARED = 1;
+export const MAP_PRIVATE = 2;
+export const O_RDONLY = 0;
+export const O_CLOEXEC = 0o2000000;
 export const POLLIN = 0x1;
 export const POLLERR = 0x8;
 export const POLLHUP = 0x10;
@@ -31,6 +34,7 @@ const SYMBOLS = {
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
   munmap: { parameters: ["pointer", "usize"], result: "i32" },
+  open: { parameters: ["buffer", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   if_nametoindex: { parameters: ["buffer"], result: "u32" },
   __errno_location: { parameters: [], result: "pointer" },

@@ -21,7 +21,13 @@ export { CaptureError, type CaptureErrorCode } from "./errors.ts";
 export { CapturedPacket, type PacketSource } from "./packet.ts";
 export { PcapReader, readPcap } from "./pcap.ts";
 export { PcapngReader, readPcapng } from "./pcapng.ts";
-export { openCapture, openCaptureFile, openLiveCapture } from "./open.ts";
+export {
+  MAP_THRESHOLD,
+  openCapture,
+  openCaptureFile,
+  type OpenFileOptions,
+  openLiveCapture,
+} from "./open.ts";
 export {
   type CaptureStats,
   LIVE_BACKENDS,

@@ -5,7 +5,9 @@ const EMPTY = new Uint8Array(0);
 /**
  * One captured packet. A source reuses a single instance and overwrites it on every `next()`, so
  * copy what must outlive the step. The frame bytes stay in `buffer` (the whole capture file, or a
- * live capture ring): `buffer[dataOffset .. dataOffset + capturedLength)`.
+ * live capture ring): `buffer[dataOffset .. dataOffset + capturedLength)`. Never write into it: a
+ * large capture file is mapped read-only (see `openCaptureFile`), and a write there kills the
+ * process.
  */
 export class CapturedPacket {
   /** 1-based position in the source. */
