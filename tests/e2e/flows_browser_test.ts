@@ -1,22 +1,9 @@
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { CHROMIUM, launchChromium, OUTPUT } from "../support/browser.ts";
 import { installLicenseWithCli } from "../support/license.ts";
 import { browserCookies, managerAuthEnv, signInOverHttp } from "../support/auth.ts";
 import { runDeno, startManager } from "../support/procs.ts";
 import { testWithTools } from "../support/tools.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const OUTPUT = new URL("../output/", import.meta.url).pathname;
-const LAUNCH_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 testWithTools(
   "flow-log page in Chromium: rows, htmx filtering, paging, no-JS form",
@@ -26,7 +13,7 @@ testWithTools(
     const env = { TAPLINE_DATA_DIR: `${tmp}/manager`, DATABASE_URL: "" };
     await installLicenseWithCli(env, { modules: ["network_monitoring"] });
     const manager = await startManager({ ...env, ...managerAuthEnv() });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    const browser = await launchChromium();
     try {
       const pcap = `${tmp}/capture.pcap`;
       const gen = await runDeno("tests/tools/gen_pcap.ts", [

@@ -1,22 +1,9 @@
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { CHROMIUM, launchChromium, OUTPUT } from "../support/browser.ts";
 import { managerAuthEnv, signInOverHttp } from "../support/auth.ts";
 import { issueTestLicense } from "../support/license.ts";
 import { startManager } from "../support/procs.ts";
 import { testWithTools } from "../support/tools.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const OUTPUT = new URL("../output/", import.meta.url).pathname;
-const LAUNCH_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 testWithTools(
   "license page in Chromium: upload a license and see Flow logs unlock",
@@ -29,7 +16,7 @@ testWithTools(
       TAPLINE_LICENSE_KEYS: "",
       ...managerAuthEnv(),
     });
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    const browser = await launchChromium();
     try {
       const session = await signInOverHttp(manager.url);
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });

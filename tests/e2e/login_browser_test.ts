@@ -1,21 +1,9 @@
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { CHROMIUM, launchChromium, OUTPUT } from "../support/browser.ts";
 import { installLicenseWithCli } from "../support/license.ts";
 import { runDeno, startManager } from "../support/procs.ts";
 import { testWithTools } from "../support/tools.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const OUTPUT = new URL("../output/", import.meta.url).pathname;
-const LAUNCH_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const PASSWORD = "browser test password 1";
 
 /** The one-time sign-in link the manager prints once at its first start. */
@@ -38,7 +26,7 @@ testWithTools(
     await installLicenseWithCli(env, { modules: ["network_monitoring"] });
     // No TAPLINE_ADMIN_PASSWORD: the first start prints a one-time link instead of a password.
     const manager = await startManager(env);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    const browser = await launchChromium();
     try {
       const link = await firstStartLink(manager.output);
       assert.ok(link.startsWith(manager.url), link);
