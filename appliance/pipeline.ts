@@ -77,6 +77,36 @@ function finishRecords(table: FlowTable): FlowRecord[] {
   return table.drain().sort((a, b) => a.startTime - b.startTime || a.flowId - b.flowId);
 }
 
+/** What one build ends with, file or live: the records and every stage's counters. */
+function summarize(run: {
+  source: PacketSource;
+  decoder: Decoder;
+  table: FlowTable;
+  filter: PacketFilter | undefined;
+  packets: number;
+  bytes: number;
+  started: number;
+}): FlowSummary {
+  const { source, decoder, table } = run;
+  return {
+    records: finishRecords(table),
+    flows: table.stats.flows,
+    evictedFlows: table.stats.evicted,
+    packets: run.packets,
+    filtered: run.filter?.rejected ?? 0,
+    bytes: run.bytes,
+    notIp: decoder.notIp,
+    decodeErrors: decoder.errorCounts(),
+    errorSamples: decoder.samples,
+    fragments: table.stats.fragments,
+    fragmentsMatched: table.stats.fragmentsMatched,
+    fragmentsUnmatched: table.stats.fragmentsUnmatched,
+    linkType: source.linkType,
+    captureError: source.error,
+    elapsedMs: performance.now() - run.started,
+  };
+}
+
 /** Reads every packet of `source` into flows. */
 export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}): FlowSummary {
   const started = performance.now();
@@ -94,23 +124,7 @@ export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}
     if (filter !== undefined && !filter.matches(source.packet)) continue;
     if (decoder.decode(source.packet) === DecodeStatus.Ok) table.add(out);
   }
-  return {
-    records: finishRecords(table),
-    flows: table.stats.flows,
-    evictedFlows: table.stats.evicted,
-    packets,
-    filtered: filter?.rejected ?? 0,
-    bytes,
-    notIp: decoder.notIp,
-    decodeErrors: decoder.errorCounts(),
-    errorSamples: decoder.samples,
-    fragments: table.stats.fragments,
-    fragmentsMatched: table.stats.fragmentsMatched,
-    fragmentsUnmatched: table.stats.fragmentsUnmatched,
-    linkType: source.linkType,
-    captureError: source.error,
-    elapsedMs: performance.now() - started,
-  };
+  return summarize({ source, decoder, table, filter, packets, bytes, started });
 }
 
 /**
@@ -180,21 +194,7 @@ export async function buildFlowsLive(
     await source.close();
   }
   return {
-    records: finishRecords(table),
-    flows: table.stats.flows,
-    evictedFlows: table.stats.evicted,
-    packets,
-    filtered: filter?.rejected ?? 0,
-    bytes,
-    notIp: decoder.notIp,
-    decodeErrors: decoder.errorCounts(),
-    errorSamples: decoder.samples,
-    fragments: table.stats.fragments,
-    fragmentsMatched: table.stats.fragmentsMatched,
-    fragmentsUnmatched: table.stats.fragmentsUnmatched,
-    linkType: source.linkType,
-    captureError: source.error,
-    elapsedMs: performance.now() - started,
+    ...summarize({ source, decoder, table, filter, packets, bytes, started }),
     capture: source.stats(),
   };
 }
