@@ -5,28 +5,109 @@ function parse(args: string[], env: Record<string, string> = {}) {
   return parseConfig({ args, env: (name) => env[name], hostname: () => "box-1" });
 }
 
-Deno.test("parseConfig() reads replay with defaults", () => {
+Deno.test("parseConfig() reads replay with defaults: the enrolled manager, data/appliance", () => {
+  assert.deepEqual(parse(["replay", "a.pcap"]), {
+    ok: true,
+    command: {
+      kind: "replay",
+      file: "a.pcap",
+      batchSize: 1000,
+      l7: true,
+      stateDir: "data/appliance",
+    },
+  });
   assert.deepEqual(parse(["replay", "a.pcap", "--manager", "http://m:8080/"]), {
     ok: true,
     command: {
       kind: "replay",
       file: "a.pcap",
       manager: "http://m:8080",
-      appliance: "box-1",
       batchSize: 1000,
+      l7: true,
+      stateDir: "data/appliance",
     },
   });
 });
 
-Deno.test("parseConfig() takes the manager and name from the environment, flags first", () => {
-  const env = { TAPLINE_MANAGER: "http://env:1", TAPLINE_APPLIANCE: "env-box" };
+Deno.test("parseConfig() takes the manager and state folder from the environment, flags first", () => {
+  const env = { TAPLINE_MANAGER: "http://env:1", TAPLINE_STATE_DIR: "/var/lib/tap/" };
   const fromEnv = parse(["replay", "a.pcap"], env);
   assert.ok(fromEnv.ok && fromEnv.command.kind === "replay");
-  assert.equal(fromEnv.command.manager, "http://env:1");
-  assert.equal(fromEnv.command.appliance, "env-box");
-  const fromFlags = parse(["replay", "a.pcap", "--appliance=tap", "--batch-size", "5"], env);
+  assert.deepEqual([fromEnv.command.manager, fromEnv.command.stateDir], [
+    "http://env:1",
+    "/var/lib/tap",
+  ]);
+  const fromFlags = parse([
+    "replay",
+    "a.pcap",
+    "--state-dir=s",
+    "--batch-size",
+    "5",
+    "--spool-max-bytes",
+    "2097152",
+  ], env);
   assert.ok(fromFlags.ok && fromFlags.command.kind === "replay");
-  assert.deepEqual([fromFlags.command.appliance, fromFlags.command.batchSize], ["tap", 5]);
+  assert.deepEqual(
+    [fromFlags.command.stateDir, fromFlags.command.batchSize, fromFlags.command.spoolMaxBytes],
+    ["s", 5, 2_097_152],
+  );
+});
+
+Deno.test("parseConfig() turns request logs off with --no-l7 for replay and run only", () => {
+  const replay = parse(["replay", "a.pcap", "--no-l7"]);
+  assert.ok(replay.ok && replay.command.kind === "replay");
+  assert.equal(replay.command.l7, false);
+  const run = parse(["run", "--no-l7"]);
+  assert.ok(run.ok && run.command.kind === "run");
+  assert.equal(run.command.l7, false);
+  assert.deepEqual(parse(["flows", "a.pcap", "--no-l7"]), {
+    ok: false,
+    problems: ["option --no-l7 does not apply to flows"],
+  });
+  assert.deepEqual(parse(["replay", "a.pcap", "--no-l7=yes"]), {
+    ok: false,
+    problems: ["option --no-l7 takes no value"],
+  });
+});
+
+Deno.test("parseConfig() reads enroll, run and the console views", () => {
+  assert.deepEqual(parse(["enroll", "--manager", "http://m:1/", "--token", "tple_x"]), {
+    ok: true,
+    command: {
+      kind: "enroll",
+      manager: "http://m:1",
+      token: "tple_x",
+      hostname: "box-1",
+      stateDir: "data/appliance",
+    },
+  });
+  assert.deepEqual(parse(["enroll", "--name", "n", "extra"]), {
+    ok: false,
+    problems: [
+      'unexpected argument "extra"',
+      "enroll needs --manager URL (or TAPLINE_MANAGER)",
+      "enroll needs --token T (an enrollment token)",
+    ],
+  });
+  assert.deepEqual(parse(["run", "--replay", "c.pcap", "--state-dir", "s"]), {
+    ok: true,
+    command: { kind: "run", replay: "c.pcap", batchSize: 1000, l7: true, stateDir: "s" },
+  });
+  assert.deepEqual(parse(["spool", "--json"]), {
+    ok: true,
+    command: { kind: "console", view: "spool", json: true, stateDir: "data/appliance" },
+  });
+  assert.deepEqual(parse(["status", "--token", "x", "--spool-max-bytes", "5"]), {
+    ok: false,
+    problems: [
+      "option --token does not apply to status",
+      "option --spool-max-bytes does not apply to status",
+    ],
+  });
+  assert.deepEqual(parse(["counters", "--help"]), {
+    ok: true,
+    command: { kind: "help", topic: "counters" },
+  });
 });
 
 Deno.test("parseConfig() reports every problem at once", () => {
@@ -46,14 +127,14 @@ Deno.test("parseConfig() reports every problem at once", () => {
 });
 
 Deno.test("parseConfig() rejects a missing value, an unknown command and extra arguments", () => {
-  assert.deepEqual(parse(["replay", "a.pcap", "--manager", "--appliance", "x"]), {
+  assert.deepEqual(parse(["replay", "a.pcap", "--manager", "--state-dir", "x"]), {
     ok: false,
-    problems: ["option --manager needs a value", "replay needs --manager URL (or TAPLINE_MANAGER)"],
+    problems: ["option --manager needs a value"],
   });
   assert.deepEqual(parse(["capture", "x"]), { ok: false, problems: ['unknown command "capture"'] });
   assert.deepEqual(parse([]), {
     ok: false,
-    problems: ["missing command (replay, flows or decode)"],
+    problems: ["missing command (see the list below)"],
   });
   assert.deepEqual(parse(["flows", "a", "b"]), {
     ok: false,
@@ -66,7 +147,10 @@ Deno.test("parseConfig() reads flows and help", () => {
     ok: true,
     command: { kind: "flows", file: "a.pcap", json: true },
   });
-  assert.deepEqual(parse(["flows", "--help"]), { ok: true, command: { kind: "help" } });
+  assert.deepEqual(parse(["flows", "--help"]), {
+    ok: true,
+    command: { kind: "help", topic: "flows" },
+  });
   assert.deepEqual(parse(["-h"]), { ok: true, command: { kind: "help" } });
 });
 
@@ -159,4 +243,15 @@ Deno.test("parseConfig() reads --filter for replay, flows and decode", () => {
     ok: false,
     problems: ["option --filter needs a value"],
   });
+});
+
+Deno.test("parseConfig() reads distribute FILE --policy P.json and requires the policy", () => {
+  assert.deepEqual(parse(["distribute", "a.pcap", "--policy", "p.json", "--json"]), {
+    ok: true,
+    command: { kind: "distribute", file: "a.pcap", policy: "p.json", json: true },
+  });
+  const missing = parse(["distribute", "a.pcap"]);
+  assert.equal(missing.ok, false);
+  if (!missing.ok) assert.deepEqual(missing.problems, ["distribute needs --policy FILE.json"]);
+  assert.equal(parse(["flows", "a.pcap", "--policy", "p.json"]).ok, false);
 });

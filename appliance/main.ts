@@ -19,9 +19,22 @@ import {
 } from "./config.ts";
 import { Decoder, DecodeStatus, packetJson, packetLine } from "./decode/mod.ts";
 import { CLOSE_TYPE_NAMES, type FlowRecord, flowRecordColumns } from "./flow/mod.ts";
+import { describeRequests, requestRecordColumns, requestTable } from "./l7/mod.ts";
 import { buildFlowsFromFile, buildFlowsLive, type FlowSummary } from "./pipeline.ts";
 import { FilterError, filterOptionsFor, PacketFilter } from "./policy/mod.ts";
-import { ReportError, sendBatches } from "./report/mod.ts";
+import {
+  type AgentDeps,
+  AgentError,
+  enroll,
+  loadIdentity,
+  notEnrolled,
+  replayRecords,
+  type ReplayResult,
+  runAgent,
+} from "./agent/mod.ts";
+import { consoleHelp, runConsole } from "./console/mod.ts";
+import { runPcapCommand } from "./pcapstore/mod.ts";
+import { distributeFile, formatDistributeSummary, parseDistribution } from "./distribute/mod.ts";
 
 const PROTOCOL_NAMES: Record<number, string> = { 1: "icmp", 6: "tcp", 17: "udp", 58: "icmp6" };
 const TCP_FLAG_LETTERS = "FSRPAUEC";
@@ -76,7 +89,10 @@ function flowTable(records: readonly FlowRecord[]): string {
     r.protocol === 6 ? `${tcpFlags(r.tcpFlagsBit0)}/${tcpFlags(r.tcpFlagsBit1)}` : "",
     r.closeType === 0 ? "" : CLOSE_TYPE_NAMES[r.closeType] ?? String(r.closeType),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  // A loop, not Math.max(...rows): a spread of 200k rows overflows the call stack.
+  const widths = header.map((h, i) =>
+    rows.reduce((w, row) => Math.max(w, row[i]!.length), h.length)
+  );
   const numeric = new Set([0, 2, 5, 6, 7, 8, 10]);
   const line = (cells: string[]) =>
     cells.map((c, i) => numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)).join("  ")
@@ -105,6 +121,7 @@ function describeCapture(stats: CaptureStats): string {
 async function captureFlows(
   live: LiveSpec,
   filter: string | undefined,
+  l7: boolean,
 ): Promise<FlowSummary & { capture?: CaptureStats }> {
   const source = openLiveCapture(live.point.interface, { backend: live.backend });
   const signals = ["SIGINT", "SIGTERM"] as const;
@@ -120,6 +137,7 @@ async function captureFlows(
       durationMs: live.seconds === undefined ? undefined : live.seconds * 1000,
       observationPoint: live.point.observationPoint,
       filter,
+      ...(l7 ? { l7: {} } : {}),
     });
     say(`capture on ${live.point.interface}: ${describeCapture(summary.capture)}`);
     return summary;
@@ -128,16 +146,20 @@ async function captureFlows(
   }
 }
 
-/** Reads the input's flows; undefined (after saying why) when it cannot be read at all. */
+/**
+ * Reads the input's flows (and request logs with `l7`); undefined (after saying why) when it
+ * cannot be read at all.
+ */
 async function readFlows(
-  input: PacketInput & FilterSpec,
+  input: PacketInput & FilterSpec & { l7?: boolean },
 ): Promise<(FlowSummary & { capture?: CaptureStats }) | undefined> {
   const file = input.file;
+  const l7 = input.l7 === true;
   let summary: FlowSummary & { capture?: CaptureStats };
   try {
     summary = input.live
-      ? await captureFlows(input.live, input.filter)
-      : await buildFlowsFromFile(input.file, { filter: input.filter });
+      ? await captureFlows(input.live, input.filter, l7)
+      : await buildFlowsFromFile(input.file, { filter: input.filter, ...(l7 ? { l7: {} } : {}) });
   } catch (err) {
     if (err instanceof CaptureError) {
       say(
@@ -167,29 +189,20 @@ async function readFlows(
 
 async function replay(command: Extract<Command, { kind: "replay" }>): Promise<number> {
   const started = performance.now();
+  const identity = await loadIdentity(command.stateDir);
+  if (identity === undefined) throw notEnrolled(command.stateDir);
   const summary = await readFlows(command);
   if (summary === undefined) return 1;
   const sendStarted = performance.now();
-  let sent;
-  // Until the on-disk spool keeps a persistent counter (#4), each replay numbers its batches
-  // from the clock in µs: a resent batch keeps its seq (stored once), a new replay is new data.
-  const firstSeq = Date.now() * 1000;
-  try {
-    sent = await sendBatches(summary.records, {
-      firstSeq,
-      manager: command.manager,
-      appliance: command.appliance,
-      batchSize: command.batchSize,
-      onRetry: (e) =>
-        say(`batch ${e.seq}: ${e.reason}; retrying in ${(e.delayMs / 1000).toFixed(1)} s`),
-    });
-  } catch (err) {
-    if (err instanceof ReportError) {
-      say(err.message);
-      return 1;
-    }
-    throw err;
-  }
+  const sent = await replayRecords(identity, summary.records, {
+    stateDir: command.stateDir,
+    manager: command.manager,
+    batchSize: command.batchSize,
+    spoolMaxBytes: command.spoolMaxBytes,
+    sourcePath: command.file,
+    requests: summary.requests,
+    log: say,
+  });
   const records = summary.records;
   // Each flow has one record per minute it saw packets in; its first one is new.
   const made = records.filter((r) => r.isNewFlow === 1);
@@ -200,7 +213,7 @@ async function replay(command: Extract<Command, { kind: "replay" }>): Promise<nu
     [
       `replayed ${
         command.file ?? `live capture on ${command.live!.point.interface}`
-      } to ${command.manager} as "${command.appliance}"`,
+      } to ${sent.manager} as "${identity.name}" (${identity.applianceId})`,
       `  packets        ${number(summary.packets)} (${number(summary.bytes)} bytes; ${
         number(summary.notIp)
       } not IP, ${number(summary.fragments)} IP fragments${filteredOut(summary)})`,
@@ -208,16 +221,36 @@ async function replay(command: Extract<Command, { kind: "replay" }>): Promise<nu
         number(made.length - tcp - udp)
       } other) in ${number(records.length)} flow-log records`,
       `  decode errors  ${describeErrors(summary)}`,
+      ...(summary.l7 ? [`  requests       ${describeRequests(summary.l7)}`] : []),
       ...(summary.capture ? [`  capture        ${describeCapture(summary.capture)}`] : []),
-      `  batches sent   ${number(sent.batches)}${
-        sent.batches > 0 ? ` (seq ${firstSeq}-${firstSeq + sent.batches - 1})` : ""
-      }, ${number(sent.retries)} retries`,
+      `  batches        ${number(sent.batches)} spooled${
+        sent.firstSeq === null ? "" : ` (seq ${sent.firstSeq}-${sent.lastSeq})`
+      }${
+        sent.skipped > 0
+          ? `, ${number(sent.skipped)} records skipped (spooled by an earlier run)`
+          : ""
+      }; ${number(sent.flowsSent.batches)} sent (${number(sent.duplicates)} already stored), ${
+        number(sent.retries)
+      } retries${sent.lost > 0 ? `, ${number(sent.lost)} lost (409)` : ""}`,
+      ...(sent.requests ? [`  request logs   ${describeRequestsSent(sent.requests)}`] : []),
       `  time           ${seconds(performance.now() - started)} s (read ${
         seconds(summary.elapsedMs)
       } s, send ${seconds(performance.now() - sendStarted)} s)`,
     ].join("\n"),
   );
   return 0;
+}
+
+/** The `requests` stream's line of the replay summary. */
+function describeRequestsSent(r: NonNullable<ReplayResult["requests"]>): string {
+  const seqs = r.firstSeq === null ? "" : ` (seq ${r.firstSeq}-${r.lastSeq})`;
+  const parts = [`${number(r.spooled)} records in ${number(r.batches)} batches spooled${seqs}`];
+  if (r.skipped > 0) parts.push(`${number(r.skipped)} records skipped (spooled by an earlier run)`);
+  let line = parts.join(", ");
+  line += `; ${number(r.sentRecords)} records in ${number(r.sentBatches)} batches sent`;
+  if (r.truncated > 0) line += `; ${number(r.truncated)} with a text cut to the wire's bound`;
+  if (r.invalid > 0) line += `; ${number(r.invalid)} left out as invalid (${r.invalidSample})`;
+  return line;
 }
 
 async function flows(command: Extract<Command, { kind: "flows" }>): Promise<number> {
@@ -233,8 +266,40 @@ async function flows(command: Extract<Command, { kind: "flows" }>): Promise<numb
       number(summary.packets)
     } packets (${number(summary.notIp)} not IP; decode errors: ${describeErrors(summary)}${
       filteredOut(summary)
-    })`,
+    })${summary.l7 ? `; ${describeRequests(summary.l7)}` : ""}`,
   );
+  return 0;
+}
+
+/** `requests FILE`: the request logs of a capture file, as a table or NDJSON. */
+async function requests(command: Extract<Command, { kind: "requests" }>): Promise<number> {
+  let summary: FlowSummary;
+  try {
+    summary = await buildFlowsFromFile(command.file, {
+      filter: command.filter,
+      l7: { obfuscate: command.obfuscate },
+    });
+  } catch (err) {
+    if (!(err instanceof CaptureError)) throw err;
+    say(`cannot read ${command.file}: ${err.message}`);
+    return 1;
+  }
+  const records = summary.requests ?? [];
+  if (command.json) {
+    let chunk = "";
+    for (const r of records) chunk += `${JSON.stringify(requestRecordColumns(r))}\n`;
+    await Deno.stdout.write(new TextEncoder().encode(chunk));
+  } else {
+    if (records.length > 0) console.log(requestTable(records));
+    console.log(
+      `${describeRequests(summary.l7!)} in ${number(summary.flows)} flows from ${
+        number(summary.packets)
+      } packets`,
+    );
+  }
+  if (summary.captureError) {
+    say(`warning: ${command.file} is damaged (${summary.captureError.message})`);
+  }
   return 0;
 }
 
@@ -292,6 +357,57 @@ async function decode(command: Extract<Command, { kind: "decode" }>): Promise<nu
   return 0;
 }
 
+/** `distribute FILE --policy P.json`: replays the file through distribution policies. */
+async function distribute(command: Extract<Command, { kind: "distribute" }>): Promise<number> {
+  let document: unknown;
+  try {
+    document = JSON.parse(await Deno.readTextFile(command.policy));
+  } catch (err) {
+    say(`cannot read ${command.policy}: ${err instanceof Error ? err.message : err}`);
+    return 2;
+  }
+  const parsed = parseDistribution(document);
+  if (!parsed.ok) {
+    for (const problem of parsed.problems) say(`${command.policy}: ${problem}`);
+    return 2;
+  }
+  let summary;
+  try {
+    summary = await distributeFile(command.file, parsed.policies);
+  } catch (err) {
+    if (!(err instanceof Error) || !(err instanceof CaptureError || err.name === "NotFound")) {
+      throw err;
+    }
+    say(`cannot read ${command.file}: ${err.message}`);
+    return 1;
+  }
+  console.log(command.json ? JSON.stringify(summary) : formatDistributeSummary(summary));
+  if (summary.captureError) say(`warning: ${command.file} is damaged (${summary.captureError})`);
+  return 0;
+}
+
+/** The packet stages for the agent (only pipeline.ts wires them; the agent may not import it). */
+function agentDeps(): AgentDeps {
+  return {
+    log: say,
+    readFile: async (path, { filter, l7 }) => {
+      const s = await buildFlowsFromFile(path, { filter, ...(l7 ? { l7: {} } : {}) });
+      const malformed = Object.values(s.decodeErrors).reduce((n, c) => n + (c ?? 0), 0);
+      return { ...s, malformed };
+    },
+    startCapture: (point, options) => {
+      const source = openLiveCapture(point.interface);
+      const done = buildFlowsLive(source, {
+        observationPoint: point.observationPoint,
+        filter: options.filter,
+        ...(options.l7 ? { l7: {} } : {}),
+        onProgress: (p) => options.onProgress(p),
+      });
+      return { stop: () => source.stop(), done };
+    },
+  };
+}
+
 /** Runs the command line; returns the exit status. */
 export async function main(): Promise<number> {
   const config = loadConfig();
@@ -303,15 +419,34 @@ export async function main(): Promise<number> {
   const command = config.command;
   try {
     if (command.kind === "help") {
-      console.log(USAGE);
+      console.log(consoleHelp(command.topic) ?? USAGE);
       return 0;
     }
+    if (command.kind === "enroll") {
+      const identity = await enroll(command);
+      console.log(
+        `enrolled as "${identity.name}" (${identity.applianceId}) with ${identity.manager}; ` +
+          `identity in ${command.stateDir}/identity.json`,
+      );
+      return 0;
+    }
+    if (command.kind === "run") return await runAgent(command, agentDeps());
+    if (command.kind === "console") return await runConsole(command);
     if (command.kind === "decode") return await decode(command);
+    if (command.kind === "distribute") return await distribute(command);
+    if (command.kind === "requests") return await requests(command);
+    if (command.kind === "pcap-store" || command.kind === "pcap-extract") {
+      return await runPcapCommand(command, say);
+    }
     return command.kind === "replay" ? await replay(command) : await flows(command);
   } catch (err) {
     if (err instanceof FilterError) {
       say(err.message);
       return 2;
+    }
+    if (err instanceof AgentError) {
+      say(err.message);
+      return err.exitCode;
     }
     say(`unexpected error: ${err instanceof Error ? err.message : String(err)}`);
     return 1;

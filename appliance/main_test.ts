@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { generate } from "../tests/tools/gen_pcap.ts";
 import { writePcap } from "../tests/tools/_frames.ts";
 import { eth, hex, ipv4, tcp, udp } from "./decode/_testing.ts";
-import { decodeBatch, type FlowBatch, flowRecordColumns } from "./wire/mod.ts";
+import { flowRecordColumns } from "./wire/mod.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -32,18 +32,6 @@ async function withFile(bytes: Uint8Array, fn: (path: string) => Promise<void>):
   }
 }
 
-/** A manager stand-in recording the batches it decodes (status 400 for undecodable ones). */
-function startManager() {
-  const batches: FlowBatch[] = [];
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
-    const result = decodeBatch(new Uint8Array(await req.arrayBuffer()));
-    if (!result.ok) return Response.json({ error: result.error }, { status: 400 });
-    batches.push(result.batch);
-    return Response.json({ acked: result.batch.seq });
-  });
-  return { url: `http://127.0.0.1:${server.addr.port}`, batches, close: () => server.shutdown() };
-}
-
 const generated = generate({ flows: 60, seed: 11 });
 
 Deno.test("main flows --json prints one flow record per line", async () => {
@@ -55,111 +43,6 @@ Deno.test("main flows --json prints one flow record per line", async () => {
     assert.deepEqual(records, generated.summary.expected.map(flowRecordColumns));
     assert.equal(records[0]?.is_new_flow, 1);
   });
-});
-
-Deno.test("main replay of a text file fails with one line and sends nothing", async () => {
-  const path = await Deno.makeTempFile({ suffix: ".txt" });
-  const manager = startManager();
-  try {
-    await Deno.writeTextFile(path, "hello, this is not a capture\n");
-    const { code, stdout, stderr } = await run([
-      "replay",
-      path,
-      "--manager",
-      "http://127.0.0.1:1",
-    ]);
-    assert.equal(code, 1);
-    assert.equal(stdout, "");
-    assert.deepEqual(stderrLines(stderr), [
-      `appliance: cannot read ${path}: not a pcap file (bad magic 0x68656c6c)`,
-    ]);
-    const live = await run(["replay", path, "--manager", manager.url]);
-    assert.equal(live.code, 1);
-    assert.equal(manager.batches.length, 0);
-  } finally {
-    await manager.close();
-    await Deno.remove(path);
-  }
-});
-
-Deno.test("main replay sends the flows as CBOR batches with consecutive seqs from the clock", async () => {
-  const manager = startManager();
-  try {
-    await withFile(generated.bytes, async (path) => {
-      const before = Date.now() * 1000;
-      const { code, stdout, stderr } = await run([
-        "replay",
-        path,
-        "--manager",
-        manager.url,
-        "--appliance",
-        "test-box",
-        "--batch-size",
-        "25",
-      ]);
-      assert.equal(stderr, "");
-      assert.equal(code, 0);
-      const first = manager.batches[0]!.seq;
-      assert.ok(first >= before && first <= Date.now() * 1000, `seq ${first} is from the clock`);
-      assert.deepEqual(manager.batches.map((b) => b.seq), [first, first + 1, first + 2]);
-      assert.ok(manager.batches.every((b) => b.appliance === "test-box"));
-      const records = manager.batches.flatMap((b) => b.records);
-      assert.deepEqual(records, generated.summary.expected);
-      assert.match(stdout, /flows +60 \(40 TCP, 20 UDP, 0 other\)/);
-      assert.ok(stdout.includes(`batches sent   3 (seq ${first}-${first + 2})`), stdout);
-      assert.match(stdout, /decode errors +none/);
-    });
-  } finally {
-    await manager.close();
-  }
-});
-
-Deno.test("main replay of a cut-short file sends the flows before the damage and warns", async () => {
-  const manager = startManager();
-  try {
-    await withFile(generated.bytes.subarray(0, generated.bytes.length - 7), async (path) => {
-      const { code, stderr } = await run(["replay", path, "--manager", manager.url]);
-      assert.equal(code, 0);
-      const lines = stderrLines(stderr);
-      assert.equal(lines.length, 1);
-      assert.match(
-        lines[0]!,
-        new RegExp(
-          `^appliance: warning: .* is damaged \\(truncated packet data: packet ${generated.summary.packets} at byte offset \\d+ needs \\d+ bytes, only \\d+ present\\); using the ${
-            generated.summary.packets - 1
-          } packets before it$`,
-        ),
-      );
-      const sent = manager.batches.flatMap((b) => b.records);
-      assert.equal(new Set(sent.map((r) => r.flowId)).size, generated.summary.flows);
-      const packets = sent.reduce((n, r) => n + r.packetTx + r.packetRx, 0);
-      assert.equal(packets, generated.summary.packets - generated.summary.arpPackets - 1);
-    });
-  } finally {
-    await manager.close();
-  }
-});
-
-Deno.test("main replay reports a refusing manager in one line", async () => {
-  const server = Deno.serve(
-    { port: 0, hostname: "127.0.0.1", onListen() {} },
-    () => Response.json({ error: "unknown appliance" }, { status: 403 }),
-  );
-  try {
-    await withFile(generated.bytes, async (path) => {
-      const url = `http://127.0.0.1:${server.addr.port}`;
-      const { code, stderr } = await run(["replay", path, "--manager", url]);
-      assert.equal(code, 1);
-      const lines = stderrLines(stderr);
-      assert.equal(lines.length, 1, stderr);
-      assert.match(
-        lines[0]!,
-        /^appliance: manager refused batch \d{16} \(HTTP 403 Forbidden\): unknown appliance$/,
-      );
-    });
-  } finally {
-    await server.shutdown();
-  }
 });
 
 Deno.test("main rejects an unknown command or flag with usage and exit 2", async () => {

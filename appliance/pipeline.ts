@@ -17,11 +17,16 @@ import {
   DecodeStatus,
 } from "./decode/mod.ts";
 import { type FlowRecord, FlowTable, type FlowTimeouts } from "./flow/mod.ts";
+import { L7Engine, type L7Options, type L7Stats, type RequestRecord } from "./l7/mod.ts";
 import { filterOptionsFor, PacketFilter } from "./policy/mod.ts";
 
 export interface FlowSummary {
   /** Flow-log records (one per flow per minute), by start time then flow id. */
   records: FlowRecord[];
+  /** Request-log records by start time (with `l7` in the options). */
+  requests?: RequestRecord[];
+  /** What the L7 parsers counted (with `l7`). */
+  l7?: L7Stats;
   /** Flows (a flow has one record per minute it saw packets in). */
   flows: number;
   /** Flows reported early to stay within the table's bound on live flows. */
@@ -60,10 +65,13 @@ export interface BuildFlowsOptions {
    * source's link type when the build starts; a bad one throws `FilterError`.
    */
   filter?: string;
+  /** Parse application protocols into request logs (`requests` in the summary). */
+  l7?: L7Options;
 }
 
-function newFlowTable(options: BuildFlowsOptions): FlowTable {
+function newFlowTable(options: BuildFlowsOptions, l7?: L7Engine): FlowTable {
   return new FlowTable({
+    onFlowEnd: l7 === undefined ? undefined : (slot) => l7.flowEnded(slot),
     firstFlowId: options.firstFlowId,
     observationPoints: options.observationPoint === undefined ? [] : [options.observationPoint],
     timeouts: options.timeouts,
@@ -111,7 +119,10 @@ function summarize(run: {
 export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}): FlowSummary {
   const started = performance.now();
   const decoder = new Decoder();
-  const table = newFlowTable(options);
+  const l7 = options.l7 === undefined
+    ? undefined
+    : new L7Engine({ observationPoint: options.observationPoint, ...options.l7 });
+  const table = newFlowTable(options, l7);
   const out = decoder.out;
   const filter = options.filter === undefined
     ? undefined
@@ -122,9 +133,17 @@ export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}
     packets++;
     bytes += source.packet.originalLength;
     if (filter !== undefined && !filter.matches(source.packet)) continue;
-    if (decoder.decode(source.packet) === DecodeStatus.Ok) table.add(out);
+    if (decoder.decode(source.packet) !== DecodeStatus.Ok) continue;
+    const side = table.add(out);
+    if (l7 !== undefined && side >= 0) l7.add(out, side, table.flowIdOf(side >> 1));
   }
-  return summarize({ source, decoder, table, filter, packets, bytes, started });
+  const summary = summarize({ source, decoder, table, filter, packets, bytes, started });
+  if (l7 !== undefined) {
+    l7.finish();
+    summary.requests = l7.drain().sort((a, b) => a.startTime - b.startTime || a.flowId - b.flowId);
+    summary.l7 = l7.stats;
+  }
+  return summary;
 }
 
 /**
@@ -143,9 +162,28 @@ export interface LiveFlowSummary extends FlowSummary {
   capture: CaptureStats;
 }
 
+/** Where a live build stands, for an agent that reports as it goes. */
+export interface LiveProgress {
+  /** Records emitted since the last call (minutes ended, flows closed): the caller's now. */
+  records: FlowRecord[];
+  /** With `l7`: request-log records completed since the last call. */
+  requests?: RequestRecord[];
+  packets: number;
+  bytes: number;
+  notIp: number;
+  malformed: number;
+  filtered: number;
+  capture: CaptureStats;
+}
+
 export interface BuildLiveFlowsOptions extends BuildFlowsOptions {
   /** Stop after this many ms; without it, run until `source.stop()` (e.g. on SIGINT). */
   durationMs?: number;
+  /**
+   * Called about every 250 ms: the records (and request records) go to it instead of the
+   * summary, which then holds only those of the flows still open at the end.
+   */
+  onProgress?: (progress: LiveProgress) => void;
 }
 
 /** Packets handled between two looks at the clock, so a busy link cannot hold the loop. */
@@ -162,7 +200,10 @@ export async function buildFlowsLive(
   const started = performance.now();
   const deadline = options.durationMs === undefined ? Infinity : started + options.durationMs;
   const decoder = new Decoder();
-  const table = newFlowTable(options);
+  const l7 = options.l7 === undefined
+    ? undefined
+    : new L7Engine({ observationPoint: options.observationPoint, ...options.l7 });
+  const table = newFlowTable(options, l7);
   const out = decoder.out;
   let packets = 0;
   let bytes = 0;
@@ -173,7 +214,9 @@ export async function buildFlowsLive(
       n++;
       bytes += source.packet.originalLength;
       if (filter !== undefined && !filter.matches(source.packet)) continue;
-      if (decoder.decode(source.packet) === DecodeStatus.Ok) table.add(out);
+      if (decoder.decode(source.packet) !== DecodeStatus.Ok) continue;
+      const side = table.add(out);
+      if (l7 !== undefined && side >= 0) l7.add(out, side, table.flowIdOf(side >> 1));
     }
     packets += n;
     return n;
@@ -187,14 +230,27 @@ export async function buildFlowsLive(
       if (await source.wait(Math.min(left, 250))) drain(LIVE_SLICE);
       // Live flows time out and minutes end by the wall clock, also when no packet comes.
       table.advance(Date.now() * 1000);
+      options.onProgress?.({
+        records: table.drain(),
+        ...(l7 === undefined ? {} : { requests: l7.drain() }),
+        packets,
+        bytes,
+        notIp: decoder.notIp,
+        malformed: decoder.malformed,
+        filtered: filter?.rejected ?? 0,
+        capture: source.stats(),
+      });
     }
     source.stop();
     while (drain(LIVE_SLICE) > 0);
   } finally {
     await source.close();
   }
-  return {
-    ...summarize({ source, decoder, table, filter, packets, bytes, started }),
-    capture: source.stats(),
-  };
+  const summary = summarize({ source, decoder, table, filter, packets, bytes, started });
+  if (l7 !== undefined) {
+    l7.finish();
+    summary.requests = l7.drain().sort((a, b) => a.startTime - b.startTime || a.flowId - b.flowId);
+    summary.l7 = l7.stats;
+  }
+  return { ...summary, capture: source.stats() };
 }

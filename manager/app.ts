@@ -5,7 +5,14 @@ import { type Auth, authMiddleware, createAuth } from "./auth/mod.ts";
 import { auditRoutes } from "./http/audit.ts";
 import { authRoutes } from "./http/auth.ts";
 import { HttpError, onError } from "./http/errors.ts";
+import type { WriteQueue } from "./ingest/mod.ts";
 import { flowRoutes } from "./http/flows.ts";
+import { netmonRoutes } from "./http/netmon.ts";
+import { requestRoutes } from "./http/requests.ts";
+import { inventoryRoutes } from "./http/inventory.ts";
+import { InventoryService, Retagger } from "./inventory/mod.ts";
+import { fleetRoutes } from "./http/fleet.ts";
+import { FleetService } from "./fleet/mod.ts";
 import { userRoutes } from "./http/users.ts";
 import { ingestRoutes } from "./http/ingest.ts";
 import { licenseGate } from "./http/gating.ts";
@@ -18,12 +25,18 @@ export interface AppDeps {
   partitions: PartitionManager;
   /** Largest accepted report batch, bytes. */
   maxBatchBytes: number;
+  /** Ingest write queue (429 when full); by default 4 writing and 16 waiting. */
+  writeQueue?: WriteQueue;
   /** Rows per page in the UI and the default for the API. */
   pageSize: number;
   /** Licenses and gating; by default the development key is trusted (main.ts passes its own). */
   licenses?: LicenseService;
+  /** The appliance fleet; built from the database, licenses and audit log when absent. */
+  fleet?: FleetService;
   /** Access control (users, sessions, tokens, audit); default settings when absent. */
   auth?: Auth;
+  /** The AutoTagging inventory; ingest tags rows with `(await inventory.tagger()).tagRow(row)`. */
+  inventory?: InventoryService;
 }
 
 /** Builds the manager's HTTP app; `main.ts` serves it, tests call `app.request()`. */
@@ -33,7 +46,12 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   // Before every route: who is calling, CSRF, and the role each route needs (auth/policy.ts).
   const auth = deps.auth ?? createAuth(deps.database);
-  app.use("*", authMiddleware(auth));
+  const licenses = deps.licenses ??
+    new LicenseService({ database: deps.database, keys: loadTrustedKeys([DEV_PUBLIC_KEY_PATH]) });
+  licenses.setAudit(auth.audit.record);
+  const fleet = deps.fleet ??
+    new FleetService({ database: deps.database, licenses, audit: auth.audit.record });
+  app.use("*", authMiddleware(auth, (credential) => fleet.authenticate(credential)));
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
@@ -59,9 +77,6 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   // After authentication: every other route is license-gated per manager/license/modules.ts.
-  const licenses = deps.licenses ??
-    new LicenseService({ database: deps.database, keys: loadTrustedKeys([DEV_PUBLIC_KEY_PATH]) });
-  licenses.setAudit(auth.audit.record);
   app.use("*", licenseGate(licenses));
   const licensePages = licenseRoutes(licenses);
   app.route("/admin/licenses", licensePages.page);
@@ -70,10 +85,23 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", authRoutes(auth));
   app.route("/", userRoutes(auth));
   app.route("/", auditRoutes(auth));
+  app.route("/", fleetRoutes(fleet, auth));
+  // Set before the ingest routes are built: they tag rows with its tagger.
+  deps.inventory ??= new InventoryService(deps.database, { audit: auth.audit.record });
+  const inventory = inventoryRoutes(
+    deps.inventory,
+    new Retagger(deps.database, () => deps.inventory!.tagger()),
+  );
+  app.route("/admin/inventory", inventory.page);
+  app.route("/api/v1/inventory", inventory.api);
   app.route(INGEST_PATH, ingestRoutes(deps));
   const flows = flowRoutes(deps);
   app.route("/flows", flows.page);
   app.route("/api/v1/flows", flows.api);
+  const netmon = netmonRoutes(deps);
+  app.route("/network", netmon.page);
+  app.route("/api/v1/netmon", netmon.api);
+  app.route("/", requestRoutes(deps));
   app.get("/", (c) => c.redirect("/flows"));
 
   app.get("/static/:name", async (c) => {

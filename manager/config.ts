@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { passwordProblem } from "./auth/mod.ts";
+import { type PartitionedTable, RETENTION_DEFAULTS, type RetentionSettings } from "./db/mod.ts";
 
 /** Everything the manager reads from its environment and command line, validated once. */
 export interface ManagerConfig {
@@ -11,6 +12,8 @@ export interface ManagerConfig {
     scope?: string;
     user?: string;
     name?: string;
+    /** `token enroll --ttl-hours N`. */
+    ttlHours?: string;
     passwordStdin: boolean;
   };
   /** Access control: the first admin, sessions, and whether a TLS proxy is in front. */
@@ -35,6 +38,10 @@ export interface ManagerConfig {
   partitionsAhead: number;
   /** Largest accepted report batch, bytes. */
   maxBatchBytes: number;
+  /** Ingest write queue: transactions at once, and requests that may wait (then 429). */
+  ingest: { concurrency: number; waiting: number };
+  /** Per data type: partitions dropped past `days` or past `bytes` in total (0 = no limit). */
+  retention: RetentionSettings;
 }
 
 export class ConfigError extends Error {
@@ -55,6 +62,8 @@ commands:
              administer users; "link" prints a one-time sign-in link (recovery)
   token create --user NAME --scope read|write|admin [--name LABEL] | list [--user NAME] | revoke ID
              administer REST API tokens (the token is printed once)
+  token enroll [--ttl-hours N] [--name NOTE]
+             a one-time appliance enrollment token (printed once, with the command)
 
 options:
   --port N        listen port (env TAPLINE_PORT, default 8080; 0 picks a free port)
@@ -66,6 +75,13 @@ environment:
   DATABASE_URL              postgres://user:pass@host:port/db — use PostgreSQL instead of PGlite
   TAPLINE_PARTITIONS_AHEAD  daily flow-log partitions created ahead of today (default 3)
   TAPLINE_MAX_BATCH_BYTES   largest accepted report batch in bytes (default 33554432)
+  TAPLINE_INGEST_CONCURRENCY  ingest transactions at once (default 4)
+  TAPLINE_INGEST_QUEUE      ingest requests that may wait for one; past that 429 + Retry-After (default 16)
+  TAPLINE_RETENTION_<TYPE>_DAYS   drop a data type's daily partitions older than this (0 = keep;
+                            defaults: FLOW_LOG 30, APPLIANCE_EVENT 90); checked at start and hourly
+  TAPLINE_RETENTION_<TYPE>_BYTES  then drop its oldest partitions while all of them together are
+                            larger than this (0 = no limit, the default); today's is always kept
+  TAPLINE_RETENTION_SEQ_DAYS  days the stored seqs of report batches are remembered (default 7)
   TAPLINE_ADMIN_PASSWORD    first start: the admin's password (else a one-time sign-in link is printed)
   TAPLINE_ADMIN_USER        the first admin's user name (default admin)
   TAPLINE_TRUST_PROXY       true behind a TLS proxy: trust X-Forwarded-Proto/-For (default false)
@@ -110,6 +126,7 @@ export function loadConfig(
         user: { type: "string" },
         name: { type: "string" },
         "password-stdin": { type: "boolean" },
+        "ttl-hours": { type: "string" },
       },
     });
   } catch (err) {
@@ -179,6 +196,41 @@ export function loadConfig(
     [1024, 1024 ** 3],
     problems,
   );
+  const ingest = {
+    concurrency: intIn(
+      env.TAPLINE_INGEST_CONCURRENCY ?? "4",
+      "TAPLINE_INGEST_CONCURRENCY",
+      [1, 64],
+      problems,
+    ),
+    waiting: intIn(env.TAPLINE_INGEST_QUEUE ?? "16", "TAPLINE_INGEST_QUEUE", [0, 10_000], problems),
+  };
+  const retention: RetentionSettings = {
+    seqDays: intIn(
+      env.TAPLINE_RETENTION_SEQ_DAYS ?? "7",
+      "TAPLINE_RETENTION_SEQ_DAYS",
+      [1, 3650],
+      problems,
+    ),
+  };
+  for (const table of Object.keys(RETENTION_DEFAULTS) as PartitionedTable[]) {
+    const name = `TAPLINE_RETENTION_${table.toUpperCase()}`;
+    const defaults = RETENTION_DEFAULTS[table];
+    retention[table] = {
+      days: intIn(
+        env[`${name}_DAYS`] ?? String(defaults.days),
+        `${name}_DAYS`,
+        [0, 36_500],
+        problems,
+      ),
+      bytes: intIn(
+        env[`${name}_BYTES`] ?? String(defaults.bytes),
+        `${name}_BYTES`,
+        [0, Number.MAX_SAFE_INTEGER],
+        problems,
+      ),
+    };
+  }
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push("DATABASE_URL: expected a postgres:// or postgresql:// URL");
@@ -195,6 +247,7 @@ export function loadConfig(
           scope: values.scope,
           user: values.user,
           name: values.name,
+          ttlHours: values["ttl-hours"],
           passwordStdin: values["password-stdin"] ?? false,
         },
       }
@@ -213,5 +266,7 @@ export function loadConfig(
     dataDir: values["data-dir"] ?? env.TAPLINE_DATA_DIR ?? "data/manager",
     partitionsAhead,
     maxBatchBytes,
+    ingest,
+    retention,
   };
 }

@@ -84,8 +84,12 @@ Deno.test("loadConfig() parses user and token commands with their options", () =
     scope: "write",
     user: "alice",
     name: undefined,
+    ttlHours: undefined,
     passwordStdin: false,
   });
+  const e = loadConfig(["token", "enroll", "--ttl-hours", "2", "--name", "rack 4"], {});
+  assert.equal(e.account?.ttlHours, "2");
+  assert.equal(e.account?.name, "rack 4");
   const u = loadConfig(["user", "create", "bob", "--role", "admin", "--password-stdin"], {});
   assert.deepEqual(u.account?.args, ["create", "bob"]);
   assert.equal(u.account?.passwordStdin, true);

@@ -8,7 +8,17 @@ import {
   runAuthCommand,
   signInUrl,
 } from "./auth/mod.ts";
-import { DatabaseError, migrate, openDatabase, PartitionManager } from "./db/mod.ts";
+import {
+  applyRetention,
+  type Database,
+  DatabaseError,
+  migrate,
+  openDatabase,
+  PartitionManager,
+} from "./db/mod.ts";
+import { WriteQueue } from "./ingest/mod.ts";
+import { FleetService, runTokenCommand } from "./fleet/mod.ts";
+import { RollupJob } from "./netmon/mod.ts";
 import {
   KeyError,
   LicenseService,
@@ -32,6 +42,24 @@ async function open(config: ManagerConfig) {
     migrations: applied,
   });
   return database;
+}
+
+/** Retention (manager/db/retention.ts), logged; a failure is logged and retried next hour. */
+async function retain(
+  database: Database,
+  partitions: PartitionManager,
+  config: ManagerConfig,
+): Promise<void> {
+  try {
+    const report = await applyRetention(database, config.retention, { partitions });
+    log("retention", {
+      dropped: report.dropped.map((d) => `${d.partition} (${d.reason}, ${d.bytes} bytes)`),
+      bytes: report.bytes,
+      seqsPruned: report.seqsPruned,
+    });
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg: "retention", error: String(err) }));
+  }
 }
 
 function warn(msg: string): void {
@@ -62,23 +90,35 @@ async function serve(config: ManagerConfig): Promise<void> {
   const partitions = new PartitionManager(database);
   const window = { back: 1, ahead: config.partitionsAhead };
   await partitions.ensureWindow(Date.now(), window);
+  await retain(database, partitions, config);
   const maintenance = setInterval(() => {
     partitions.ensureWindow(Date.now(), window).catch((err) =>
       console.error(
         JSON.stringify({ level: "error", msg: "partition maintenance", error: String(err) }),
       )
     );
+    retain(database, partitions, config);
     announce();
   }, HOUR_MS);
 
+  // The manager key that signs entitlements: generated at first start, kept in the database.
+  const fleet = new FleetService({ database, licenses, audit: auth.audit.record });
+  log("manager key ready", { id: (await fleet.managerKey()).id });
   const app = createApp({
     auth,
     licenses,
+    fleet,
     database,
     partitions,
     maxBatchBytes: config.maxBatchBytes,
+    writeQueue: new WriteQueue(config.ingest),
     pageSize: 50,
   });
+  // Network metrics: flow_log → network_metrics_1m/1h every minute (manager/netmon/rollup.ts).
+  const rollup = new RollupJob(database, {
+    log: (line) => console.error(JSON.stringify(line)),
+  });
+  rollup.start();
   const controller = new AbortController();
   const server = Deno.serve({
     hostname: config.host,
@@ -107,6 +147,7 @@ async function serve(config: ManagerConfig): Promise<void> {
   Deno.addSignalListener("SIGTERM", stop);
   await server.finished;
   clearInterval(maintenance);
+  await rollup.stop();
   await database.close();
   log("stopped");
 }
@@ -137,6 +178,16 @@ async function account(config: ManagerConfig): Promise<number> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   try {
     await migrate(database);
+    const origin = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${config.port}`;
+    if (config.command === "token" && config.account!.args[0] === "enroll") {
+      const keys = await trustedKeys(config.licenseKeys, warn);
+      const audit = new AuditLog(database).record;
+      const licenses = new LicenseService({ database, keys, audit });
+      return await runTokenCommand(new FleetService({ database, licenses, audit }), {
+        ...config.account!,
+        origin,
+      }, { out: (l) => console.log(l), err: (l) => console.error(l) });
+    }
     return await runAuthCommand(authFor(config, database), {
       command: config.command === "token" ? "token" : "user",
       ...config.account!,

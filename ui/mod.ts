@@ -28,7 +28,43 @@
  */
 
 export type { ChartPoint, FlowFilterField, FlowFilters, FlowPageProps, FlowRow } from "./types.ts";
-export { FLOW_RESULTS_ID, FlowResults, flowsHref, FlowsPage } from "./pages/flows.tsx";
+export { exportHref, FLOW_RESULTS_ID, FlowResults, flowsHref, FlowsPage } from "./pages/flows.tsx";
+export { FLOW_DETAIL_ID, FlowDetailPanel } from "./components/flow_detail.tsx";
+export {
+  NetworkResourcePage,
+  type ResourcePageProps,
+  ResourceResults,
+} from "./pages/network_resource.tsx";
+export { NetworkPathPage, type PathPageProps, type PathStepView } from "./pages/network_path.tsx";
+export {
+  NetworkTopologyPage,
+  type TopologyPageProps,
+  TopologyResults,
+} from "./pages/network_topology.tsx";
+export { type NatHopView, type NatPageProps, NatTracingPage } from "./pages/nat_tracing.tsx";
+export {
+  RequestDetailPanel,
+  RequestLogsPage,
+  type RequestLogsPageProps,
+  type RequestRowView,
+} from "./pages/request_logs.tsx";
+export {
+  AppRedPage,
+  type AppRedPageProps,
+  type RedMetricView,
+  type RedRowView,
+} from "./pages/app_resource.tsx";
+export { AppTopologyPage, type AppTopologyPageProps } from "./pages/app_topology.tsx";
+export {
+  DbAnalysisPage,
+  type DbAnalysisPageProps,
+  type DbStatsView,
+} from "./pages/db_analysis.tsx";
+export {
+  formatMetric,
+  type MetricOption,
+  type NetmonFormProps,
+} from "./components/netmon_form.tsx";
 export { AccessDeniedPage, LoginPage, OnceLoginPage } from "./pages/login.tsx";
 export type { LoginPageProps, OnceLoginPageProps } from "./pages/login.tsx";
 export { AccountPage } from "./pages/account.tsx";
@@ -51,7 +87,13 @@ export type {
   LicensesPageProps,
   LicenseView,
 } from "./pages/licenses.tsx";
+export { AppliancesPage, StatusBadge } from "./pages/appliances.tsx";
+export type { ApplianceRow, AppliancesPageProps, PendingTokenRow } from "./pages/appliances.tsx";
+export { ApplianceDetailPage } from "./pages/appliances_detail.tsx";
+export type { ApplianceDetailProps } from "./pages/appliances_detail.tsx";
 export { ModuleLockedPage } from "./pages/module_locked.tsx";
+export { InventoryPage, RetagStatus } from "./pages/inventory.tsx";
+export type { InventoryFieldView, InventoryPageProps, RetagView } from "./pages/inventory.tsx";
 export type { ModuleLockedProps } from "./pages/module_locked.tsx";
 export { LicenseBanner, noticeText } from "./components/license_banner.tsx";
 export type { LicenseNoticeView } from "./frame.tsx";

@@ -23,6 +23,11 @@ export interface FlowRow {
   packetRx: number;
   byteTx: number;
   byteRx: number;
+  /** The row's key, with `appliance`: its id and its `time` (ms); set by the manager. */
+  id?: number;
+  time?: number;
+  // Every other field of the manager's row (rtt, closeType, service1, labels0, …) may be present
+  // too: components read them with fieldOf().
 }
 
 /**
@@ -31,6 +36,8 @@ export interface FlowRow {
  * (`"2026-11-25T17:00"`) or `""`.
  */
 export interface FlowFilters {
+  /** The search expression, e.g. `service_1 = checkout and byte_tx > 1000`. */
+  q: string;
   ip: string;
   port: string;
   protocol: string;
@@ -38,10 +45,12 @@ export interface FlowFilters {
   to: string;
   /** 1-based */
   page: number;
+  /** Chosen columns (keys of FLOW_COLUMNS), in order; empty = the default columns. */
+  cols: string[];
 }
 
 /** The filter fields that can carry a validation message. */
-export type FlowFilterField = "ip" | "port" | "protocol" | "from" | "to";
+export type FlowFilterField = "q" | "ip" | "port" | "protocol" | "from" | "to";
 
 /** Bytes (both directions) in one minute. */
 export interface ChartPoint {
@@ -64,4 +73,13 @@ export interface FlowPageProps {
   errors: Partial<Record<FlowFilterField, string>>;
   /** Where the page is served, e.g. `"/flows"`; the form and every link point here. */
   basePath: string;
+  /** A row to show in the detail panel when the page opens (`?flow=` in the URL). */
+  detail?: FlowRow;
+  /** Rows an export holds at most. */
+  exportCap?: number;
+}
+
+/** A field of a row by its wire name (`rtt`, `service1`, …), whether or not FlowRow declares it. */
+export function fieldOf(row: FlowRow, key: string): unknown {
+  return (row as unknown as Record<string, unknown>)[key];
 }

@@ -1,6 +1,7 @@
 /** A slot's flow-log record: the minute's counters and the flow's values, as the wire has them. */
 import { formatAddress } from "../decode/mod.ts";
 import type { FlowRecord } from "../wire/mod.ts";
+import * as F from "./store.ts";
 import { Bit, type FlowStore } from "./store.ts";
 
 const scratch = new Uint8Array(16);
@@ -40,66 +41,68 @@ export interface RecordWindow {
  * new) and hands over a pending handshake RTT, which is reported once.
  */
 export function takeRecord(s: FlowStore, slot: number, w: RecordWindow): FlowRecord {
-  const a = slot * 2;
-  const b = a + 1;
-  const k = slot * 8;
-  const addr = s.addr;
-  const version = s.ipVersion[slot]!;
-  const bits = s.bits[slot]!;
-  const first = s.firstTime[slot]!;
+  const f = slot * F.F64_STRIDE;
+  const u = slot * F.U32_STRIDE;
+  const h = u * 2;
+  const b = u * 4;
+  const { f64, u32, u16, u8 } = s;
+  const k = u + F.ADDR;
+  const version = u8[b + F.IP_VERSION]!;
+  const bits = u16[h + F.BITS]!;
+  const first = f64[f + F.FIRST_TIME]!;
   const startTime = first > w.minuteStart ? first : w.minuteStart;
   const rtt = (bits & Bit.RttPending) !== 0;
-  const rttClient = rtt ? s.rttClient[slot]! : 0;
-  const rttServer = rtt ? s.rttServer[slot]! : 0;
-  s.bits[slot] = (bits | Bit.Emitted) & ~Bit.RttPending;
+  const rttClient = rtt ? u32[u + F.RTT_CLIENT]! : 0;
+  const rttServer = rtt ? u32[u + F.RTT_SERVER]! : 0;
+  u16[h + F.BITS] = (bits | Bit.Emitted) & ~Bit.RttPending;
   return {
-    flowId: s.flowId[slot]!,
+    flowId: f64[f + F.FLOW_ID]!,
     startTime,
     endTime: w.endTime > startTime ? w.endTime : startTime,
-    duration: s.lastTime[slot]! - first,
+    duration: f64[f + F.LAST_TIME]! - first,
     isNewFlow: (bits & Bit.Emitted) === 0 ? 1 : 0,
     closeType: w.closeType,
     ipVersion: version,
-    ip0: formatWords(version, addr[k]!, addr[k + 1]!, addr[k + 2]!, addr[k + 3]!),
-    ip1: formatWords(version, addr[k + 4]!, addr[k + 5]!, addr[k + 6]!, addr[k + 7]!),
-    clientPort: s.ports[a]!,
-    serverPort: s.ports[b]!,
-    protocol: s.protocol[slot]!,
-    vlan: s.vlan[slot]!,
-    tunnelType: s.tunnelType[slot]!,
-    tunnelId: s.tunnelId[slot]!,
-    captureNic: s.capturePoint[slot]!,
+    ip0: formatWords(version, u32[k]!, u32[k + 1]!, u32[k + 2]!, u32[k + 3]!),
+    ip1: formatWords(version, u32[k + 4]!, u32[k + 5]!, u32[k + 6]!, u32[k + 7]!),
+    clientPort: u16[h + F.PORTS]!,
+    serverPort: u16[h + F.PORTS + 1]!,
+    protocol: u8[b + F.PROTOCOL]!,
+    vlan: u16[h + F.VLAN]!,
+    tunnelType: u8[b + F.TUNNEL_TYPE]!,
+    tunnelId: u32[u + F.TUNNEL_ID]!,
+    captureNic: u16[h + F.CAPTURE_POINT]!,
     observationPoint: w.observationPoint,
-    packetTx: s.packets[a]!,
-    packetRx: s.packets[b]!,
-    byteTx: s.bytes[a]!,
-    byteRx: s.bytes[b]!,
-    l3ByteTx: s.l3Bytes[a]!,
-    l3ByteRx: s.l3Bytes[b]!,
-    l4ByteTx: s.l4Bytes[a]!,
-    l4ByteRx: s.l4Bytes[b]!,
-    tcpFlagsBit0: s.flags[a]!,
-    tcpFlagsBit1: s.flags[b]!,
-    synCount: s.synCount[slot]!,
-    synackCount: s.synackCount[slot]!,
-    retransSyn: s.retransSyn[slot]!,
-    retransSynack: s.retransSynack[slot]!,
-    synSeq: s.synSeq[slot]!,
-    synAckSeq: s.synAckSeq[slot]!,
-    lastKeepaliveSeq: s.keepaliveSeq[slot]!,
-    lastKeepaliveAck: s.keepaliveAck[slot]!,
-    retransTx: s.retrans[a]!,
-    retransRx: s.retrans[b]!,
-    zeroWinTx: s.zeroWin[a]!,
-    zeroWinRx: s.zeroWin[b]!,
+    packetTx: u32[u + F.PACKETS]!,
+    packetRx: u32[u + F.PACKETS + 1]!,
+    byteTx: f64[f + F.BYTES]!,
+    byteRx: f64[f + F.BYTES + 1]!,
+    l3ByteTx: f64[f + F.L3_BYTES]!,
+    l3ByteRx: f64[f + F.L3_BYTES + 1]!,
+    l4ByteTx: f64[f + F.L4_BYTES]!,
+    l4ByteRx: f64[f + F.L4_BYTES + 1]!,
+    tcpFlagsBit0: u16[h + F.FLAGS]!,
+    tcpFlagsBit1: u16[h + F.FLAGS + 1]!,
+    synCount: u16[h + F.SYN_COUNT]!,
+    synackCount: u16[h + F.SYNACK_COUNT]!,
+    retransSyn: u16[h + F.RETRANS_SYN]!,
+    retransSynack: u16[h + F.RETRANS_SYNACK]!,
+    synSeq: u32[u + F.SYN_SEQ]!,
+    synAckSeq: u32[u + F.SYN_ACK_SEQ]!,
+    lastKeepaliveSeq: u32[u + F.KEEPALIVE_SEQ]!,
+    lastKeepaliveAck: u32[u + F.KEEPALIVE_ACK]!,
+    retransTx: u32[u + F.RETRANS]!,
+    retransRx: u32[u + F.RETRANS + 1]!,
+    zeroWinTx: u32[u + F.ZERO_WIN]!,
+    zeroWinRx: u32[u + F.ZERO_WIN + 1]!,
     rtt: rttClient > 0 && rttServer > 0 ? rttClient + rttServer : 0,
     rttClient,
     rttServer,
-    srtSum: s.srtSum[slot]!,
-    srtCount: s.srtCount[slot]!,
-    srtMax: s.srtMax[slot]!,
-    artSum: s.artSum[slot]!,
-    artCount: s.artCount[slot]!,
-    artMax: s.artMax[slot]!,
+    srtSum: f64[f + F.SRT_SUM]!,
+    srtCount: u32[u + F.SRT_COUNT]!,
+    srtMax: u32[u + F.SRT_MAX]!,
+    artSum: f64[f + F.ART_SUM]!,
+    artCount: u32[u + F.ART_COUNT]!,
+    artMax: u32[u + F.ART_MAX]!,
   };
 }

@@ -1,12 +1,21 @@
 /**
- * The flow table's memory: one slot per live flow, every field in its own typed array (struct of
- * arrays), so a live flow costs about 285 bytes and no object. Slots are found through an
- * open-addressing hash index (linear probing, backward-shift deletion), freed slots are reused,
- * and each slot sits in the doubly linked list of its idle-timeout class, in the order slots
- * entered it (the table's eviction gives touched heads a second chance).
+ * The flow table's memory: one 280-byte record per live flow in one ArrayBuffer, read through
+ * four views of it (Float64Array, Uint32Array, Uint16Array, Uint8Array), so a live flow costs
+ * about 290 bytes (index included) and no object. The fields a packet of an established flow
+ * touches (key, counters, times, TCP sequence state) sit together in the first ~156 bytes: a
+ * packet reads three or four cache lines, not one per field as separate arrays would make it.
+ *
+ * Slots are found through an open-addressing hash index (linear probing, backward-shift
+ * deletion), freed slots are reused, and each slot sits in the doubly linked list of its
+ * idle-timeout class, in the order slots entered it (the table's eviction gives touched heads a
+ * second chance).
+ *
+ * Field offsets are in units of their view, from the slot's base in that view: `slot *
+ * F64_STRIDE` for f64 fields, `slot * U32_STRIDE` for u32 fields, twice / four times that for u16 /
+ * u8 fields. Pairs are [client → server, server → client]: add the direction (0 or 1).
  */
 
-/** Per-slot state bits ({@link FlowStore.bits}). */
+/** Per-slot state bits (u16 field {@link BITS}). */
 export const Bit = {
   /** A record of this flow has been emitted: later ones are not new. */
   Emitted: 1,
@@ -32,95 +41,116 @@ export const Bit = {
 /** Number of idle-timeout classes (the lists a slot can be in). */
 export const CLASS_COUNT = 6;
 
+/** Bytes per slot, and the same in words of each view. */
+export const STRIDE_BYTES = 280;
+export const F64_STRIDE = STRIDE_BYTES / 8;
+export const U32_STRIDE = STRIDE_BYTES / 4;
+
+// f64 fields. Hot: bytes 0–63.
+/** Time of the flow's latest packet, µs since the epoch. */
+export const LAST_TIME = 0;
+/** This minute's frame bytes, L3 bytes (IP payload) and L4 bytes (application payload): pairs. */
+export const BYTES = 1;
+export const L3_BYTES = 3;
+export const L4_BYTES = 5;
+/**
+ * During the handshake the last SYN (then the last SYN-ACK); after it the last client data
+ * segment, for SRT and ART.
+ */
+export const EVENT_TIME = 7;
+// Cold: bytes 160–191.
+export const FIRST_TIME = 20;
+/** 0 marks a free slot. */
+export const FLOW_ID = 21;
+export const SRT_SUM = 22;
+export const ART_SUM = 23;
+
+// u32 fields. Hot: bytes 64–155.
+export const HASH = 16;
+/** 8 words: the client address (4 words; IPv4 uses the first), then the server address. */
+export const ADDR = 17;
+/** u16 [client, server] ports as one word (see {@link PORTS}), for comparing both at once. */
+export const PORT_PAIR = 25;
+/** Protocol, IP version, tunnel type and timeout class as one word (see {@link PROTOCOL}). */
+export const KIND = 26;
+/** VLAN and capture point as one word (see {@link VLAN}). */
+export const VLAN_POINT = 27;
+export const TUNNEL_ID = 28;
+/** This minute's packets: pair. */
+export const PACKETS = 29;
+/** Per side: one past the highest sequence number sent. */
+export const NEXT_SEQ = 34;
+/** Per side: the highest acknowledgement number it sent. */
+export const ACK_SEEN = 36;
+/** End of the client data that an SRT sample waits to see acknowledged. */
+export const SRT_SEQ = 38;
+// Cold: bytes 192–279.
+export const RETRANS = 48;
+export const ZERO_WIN = 50;
+/** Per side: the last gap seen below `nextSeq` (empty when start = end), for reordering. */
+export const HOLE_START = 52;
+export const HOLE_END = 54;
+export const SRT_COUNT = 58;
+export const SRT_MAX = 59;
+export const ART_COUNT = 60;
+export const ART_MAX = 61;
+export const SYN_SEQ = 62;
+export const SYN_ACK_SEQ = 63;
+export const KEEPALIVE_SEQ = 64;
+export const KEEPALIVE_ACK = 65;
+export const RTT_CLIENT = 66;
+export const RTT_SERVER = 67;
+/** Timeout-class list links (as int32: -1 for none); `NEXT` also chains free slots. */
+export const PREV = 68;
+export const NEXT = 69;
+
+// u16 fields (offsets in u16 words from `slot * U32_STRIDE * 2`).
+/** [client, server] ports. */
+export const PORTS = 50;
+export const VLAN = 54;
+export const CAPTURE_POINT = 55;
+/** This minute's TCP flags (pair), and every flag seen over the flow (pair). */
+export const FLAGS = 62;
+export const TOTAL_FLAGS = 64;
+/** {@link Bit} flags. */
+export const BITS = 66;
+export const SYN_COUNT = 112;
+export const SYNACK_COUNT = 113;
+export const RETRANS_SYN = 114;
+export const RETRANS_SYNACK = 115;
+
+// u8 fields (offsets in bytes from `slot * STRIDE_BYTES`).
+export const PROTOCOL = 104;
+export const IP_VERSION = 105;
+export const TUNNEL_TYPE = 106;
+/** Idle-timeout class the slot is listed in. */
+export const TIMEOUT_CLASS = 107;
+/** `TcpState` (see tcp.ts). */
+export const STATE = 134;
+/** Close type decided by an RST; 0 while undecided. */
+export const CLOSE_TYPE = 135;
+
 const NONE = -1;
 
-function grown<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(
-  array: T,
-  length: number,
-): T {
-  const next = new (array.constructor as new (n: number) => T)(length);
-  next.set(array);
-  return next;
+// The word fields above (PORT_PAIR, KIND, VLAN_POINT) read the smaller fields they cover in
+// little-endian order, as typed arrays do on every platform Deno runs on.
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  throw new Error("the flow store needs a little-endian platform");
 }
 
-/** Struct-of-arrays storage of flows; index `i` of every array is slot `i` (× 2 for pairs). */
+/** Slots stored as fixed-stride records in one buffer; see the module comment for the layout. */
 export class FlowStore {
   capacity: number;
   /** Slots handed out and not freed. */
   live = 0;
 
-  // Key. `addr` holds 8 words per slot: client address (4 words), then server address.
-  hash: Uint32Array;
-  addr: Uint32Array;
-  /** [client, server] ports, 2 per slot. */
-  ports: Uint16Array;
-  protocol: Uint8Array;
-  ipVersion: Uint8Array;
-  vlan: Uint16Array;
-  tunnelType: Uint8Array;
-  tunnelId: Uint32Array;
-  capturePoint: Uint16Array;
-  /** 0 marks a free slot. */
-  flowId: Float64Array;
+  f64: Float64Array;
+  u32: Uint32Array;
+  /** The same words as `u32`, signed (the list links). */
+  i32: Int32Array;
+  u16: Uint16Array;
+  u8: Uint8Array;
 
-  // Times, µs since the epoch.
-  firstTime: Float64Array;
-  lastTime: Float64Array;
-  /**
-   * During the handshake the last SYN (then the last SYN-ACK); after it the last client data
-   * segment, for SRT and ART.
-   */
-  eventTime: Float64Array;
-
-  // This minute's counters; pairs are [client → server, server → client].
-  packets: Uint32Array;
-  bytes: Float64Array;
-  l3Bytes: Float64Array;
-  l4Bytes: Float64Array;
-  flags: Uint16Array;
-  retrans: Uint32Array;
-  zeroWin: Uint32Array;
-  synCount: Uint16Array;
-  synackCount: Uint16Array;
-  retransSyn: Uint16Array;
-  retransSynack: Uint16Array;
-  srtSum: Float64Array;
-  srtCount: Uint32Array;
-  srtMax: Uint32Array;
-  artSum: Float64Array;
-  artCount: Uint32Array;
-  artMax: Uint32Array;
-
-  // Whole-flow TCP state.
-  /** OR of every TCP flag seen, per side. */
-  totalFlags: Uint16Array;
-  synSeq: Uint32Array;
-  synAckSeq: Uint32Array;
-  keepaliveSeq: Uint32Array;
-  keepaliveAck: Uint32Array;
-  /** Per side: one past the highest sequence number sent. */
-  nextSeq: Uint32Array;
-  /** Per side: the last gap seen below `nextSeq` (empty when start = end), for reordering. */
-  holeStart: Uint32Array;
-  holeEnd: Uint32Array;
-  /** Per side: the highest acknowledgement number it sent. */
-  ackSeen: Uint32Array;
-  /** End of the client data that an SRT sample waits to see acknowledged. */
-  srtSeq: Uint32Array;
-  rttClient: Uint32Array;
-  rttServer: Uint32Array;
-  /** `TcpState` (see tcp.ts). */
-  state: Uint8Array;
-  /** {@link Bit} flags. */
-  bits: Uint16Array;
-  /** Close type decided by an RST; 0 while undecided. */
-  closeType: Uint8Array;
-  /** Idle-timeout class the slot is listed in. */
-  timeoutClass: Uint8Array;
-
-  /** Timeout-class lists; `next` also chains free slots. */
-  prev: Int32Array;
-  next: Int32Array;
   readonly heads: Int32Array = new Int32Array(CLASS_COUNT).fill(NONE);
   readonly tails: Int32Array = new Int32Array(CLASS_COUNT).fill(NONE);
   #free = NONE;
@@ -132,117 +162,64 @@ export class FlowStore {
 
   constructor(capacity: number) {
     this.capacity = capacity;
-    const n = capacity;
-    this.hash = new Uint32Array(n);
-    this.addr = new Uint32Array(n * 8);
-    this.ports = new Uint16Array(n * 2);
-    this.protocol = new Uint8Array(n);
-    this.ipVersion = new Uint8Array(n);
-    this.vlan = new Uint16Array(n);
-    this.tunnelType = new Uint8Array(n);
-    this.tunnelId = new Uint32Array(n);
-    this.capturePoint = new Uint16Array(n);
-    this.flowId = new Float64Array(n);
-    this.firstTime = new Float64Array(n);
-    this.lastTime = new Float64Array(n);
-    this.eventTime = new Float64Array(n);
-    this.packets = new Uint32Array(n * 2);
-    this.bytes = new Float64Array(n * 2);
-    this.l3Bytes = new Float64Array(n * 2);
-    this.l4Bytes = new Float64Array(n * 2);
-    this.flags = new Uint16Array(n * 2);
-    this.retrans = new Uint32Array(n * 2);
-    this.zeroWin = new Uint32Array(n * 2);
-    this.synCount = new Uint16Array(n);
-    this.synackCount = new Uint16Array(n);
-    this.retransSyn = new Uint16Array(n);
-    this.retransSynack = new Uint16Array(n);
-    this.srtSum = new Float64Array(n);
-    this.srtCount = new Uint32Array(n);
-    this.srtMax = new Uint32Array(n);
-    this.artSum = new Float64Array(n);
-    this.artCount = new Uint32Array(n);
-    this.artMax = new Uint32Array(n);
-    this.totalFlags = new Uint16Array(n * 2);
-    this.synSeq = new Uint32Array(n);
-    this.synAckSeq = new Uint32Array(n);
-    this.keepaliveSeq = new Uint32Array(n);
-    this.keepaliveAck = new Uint32Array(n);
-    this.nextSeq = new Uint32Array(n * 2);
-    this.holeStart = new Uint32Array(n * 2);
-    this.holeEnd = new Uint32Array(n * 2);
-    this.ackSeen = new Uint32Array(n * 2);
-    this.srtSeq = new Uint32Array(n);
-    this.rttClient = new Uint32Array(n);
-    this.rttServer = new Uint32Array(n);
-    this.state = new Uint8Array(n);
-    this.bits = new Uint16Array(n);
-    this.closeType = new Uint8Array(n);
-    this.timeoutClass = new Uint8Array(n);
-    this.prev = new Int32Array(n);
-    this.next = new Int32Array(n);
-    this.index = new Int32Array(indexSize(n));
+    const buffer = new ArrayBuffer(capacity * STRIDE_BYTES);
+    this.f64 = new Float64Array(buffer);
+    this.u32 = new Uint32Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.u16 = new Uint16Array(buffer);
+    this.u8 = new Uint8Array(buffer);
+    this.index = new Int32Array(indexSize(capacity));
   }
 
   /** Raises the capacity to `n` slots (and rebuilds the index). */
   grow(n: number): void {
     this.capacity = n;
-    this.hash = grown(this.hash, n);
-    this.addr = grown(this.addr, n * 8);
-    this.ports = grown(this.ports, n * 2);
-    this.protocol = grown(this.protocol, n);
-    this.ipVersion = grown(this.ipVersion, n);
-    this.vlan = grown(this.vlan, n);
-    this.tunnelType = grown(this.tunnelType, n);
-    this.tunnelId = grown(this.tunnelId, n);
-    this.capturePoint = grown(this.capturePoint, n);
-    this.flowId = grown(this.flowId, n);
-    this.firstTime = grown(this.firstTime, n);
-    this.lastTime = grown(this.lastTime, n);
-    this.eventTime = grown(this.eventTime, n);
-    this.packets = grown(this.packets, n * 2);
-    this.bytes = grown(this.bytes, n * 2);
-    this.l3Bytes = grown(this.l3Bytes, n * 2);
-    this.l4Bytes = grown(this.l4Bytes, n * 2);
-    this.flags = grown(this.flags, n * 2);
-    this.retrans = grown(this.retrans, n * 2);
-    this.zeroWin = grown(this.zeroWin, n * 2);
-    this.synCount = grown(this.synCount, n);
-    this.synackCount = grown(this.synackCount, n);
-    this.retransSyn = grown(this.retransSyn, n);
-    this.retransSynack = grown(this.retransSynack, n);
-    this.srtSum = grown(this.srtSum, n);
-    this.srtCount = grown(this.srtCount, n);
-    this.srtMax = grown(this.srtMax, n);
-    this.artSum = grown(this.artSum, n);
-    this.artCount = grown(this.artCount, n);
-    this.artMax = grown(this.artMax, n);
-    this.totalFlags = grown(this.totalFlags, n * 2);
-    this.synSeq = grown(this.synSeq, n);
-    this.synAckSeq = grown(this.synAckSeq, n);
-    this.keepaliveSeq = grown(this.keepaliveSeq, n);
-    this.keepaliveAck = grown(this.keepaliveAck, n);
-    this.nextSeq = grown(this.nextSeq, n * 2);
-    this.holeStart = grown(this.holeStart, n * 2);
-    this.holeEnd = grown(this.holeEnd, n * 2);
-    this.ackSeen = grown(this.ackSeen, n * 2);
-    this.srtSeq = grown(this.srtSeq, n);
-    this.rttClient = grown(this.rttClient, n);
-    this.rttServer = grown(this.rttServer, n);
-    this.state = grown(this.state, n);
-    this.bits = grown(this.bits, n);
-    this.closeType = grown(this.closeType, n);
-    this.timeoutClass = grown(this.timeoutClass, n);
-    this.prev = grown(this.prev, n);
-    this.next = grown(this.next, n);
+    const buffer = new ArrayBuffer(n * STRIDE_BYTES);
+    const bytes = new Uint8Array(buffer);
+    bytes.set(this.u8);
+    this.f64 = new Float64Array(buffer);
+    this.u32 = new Uint32Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.u16 = new Uint16Array(buffer);
+    this.u8 = bytes;
     this.index = new Int32Array(indexSize(n));
     const mask = this.index.length - 1;
     for (let slot = 0; slot < this.highWater; slot++) {
-      if (this.flowId[slot] === 0) continue;
-      let i = this.hash[slot]! & mask;
+      if (this.f64[slot * F64_STRIDE + FLOW_ID] === 0) continue;
+      let i = this.u32[slot * U32_STRIDE + HASH]! & mask;
       while (this.index[i] !== 0) i = (i + 1) & mask;
       this.index[i] = slot + 1;
     }
+  }
+
+  /** The flow id of a slot; 0 when the slot is free. */
+  flowId(slot: number): number {
+    return this.f64[slot * F64_STRIDE + FLOW_ID]!;
+  }
+
+  /** Bytes of the slots' buffer and the index. */
+  get byteLength(): number {
+    return this.u8.byteLength + this.index.byteLength;
+  }
+
+  /** Time of the slot's latest packet, µs. */
+  lastTime(slot: number): number {
+    return this.f64[slot * F64_STRIDE + LAST_TIME]!;
+  }
+
+  /** Capture point the slot's flow was seen on. */
+  capturePoint(slot: number): number {
+    return this.u16[slot * U32_STRIDE * 2 + CAPTURE_POINT]!;
+  }
+
+  /** Idle-timeout class of the slot. */
+  timeoutClass(slot: number): number {
+    return this.u8[slot * STRIDE_BYTES + TIMEOUT_CLASS]!;
+  }
+
+  /** {@link Bit} flags of the slot. */
+  bits(slot: number): number {
+    return this.u16[slot * U32_STRIDE * 2 + BITS]!;
   }
 
   /** A cleared slot for a new flow (the caller checks `live < capacity` or grows first). */
@@ -250,13 +227,14 @@ export class FlowStore {
     let slot: number;
     if (this.#free !== NONE) {
       slot = this.#free;
-      this.#free = this.next[slot]!;
+      this.#free = this.i32[slot * U32_STRIDE + NEXT]!;
     } else {
       slot = this.highWater++;
     }
     this.live++;
-    this.#clear(slot);
-    this.hash[slot] = hash;
+    const base = slot * U32_STRIDE;
+    this.u32.fill(0, base, base + U32_STRIDE);
+    this.u32[base + HASH] = hash;
     const mask = this.index.length - 1;
     let i = hash & mask;
     while (this.index[i] !== 0) i = (i + 1) & mask;
@@ -268,8 +246,9 @@ export class FlowStore {
   release(slot: number): void {
     this.unlink(slot);
     const index = this.index;
+    const u32 = this.u32;
     const mask = index.length - 1;
-    let i = this.hash[slot]! & mask;
+    let i = u32[slot * U32_STRIDE + HASH]! & mask;
     while (index[i] !== slot + 1) i = (i + 1) & mask;
     // Backward-shift deletion: pull later entries of the probe run into the hole when their
     // home bucket is not between the hole and where they sit.
@@ -278,74 +257,76 @@ export class FlowStore {
       j = (j + 1) & mask;
       const entry = index[j]!;
       if (entry === 0) break;
-      const home = this.hash[entry - 1]! & mask;
+      const home = u32[(entry - 1) * U32_STRIDE + HASH]! & mask;
       if (((j - home) & mask) >= ((j - i) & mask)) {
         index[i] = entry;
         i = j;
       }
     }
     index[i] = 0;
-    this.flowId[slot] = 0;
-    this.next[slot] = this.#free;
+    this.f64[slot * F64_STRIDE + FLOW_ID] = 0;
+    this.i32[slot * U32_STRIDE + NEXT] = this.#free;
     this.#free = slot;
     this.live--;
   }
 
   /** Appends the slot to the tail of a timeout class's list (and clears its Touched bit). */
   link(slot: number, cls: number): void {
+    const base = slot * U32_STRIDE;
+    const i32 = this.i32;
     const tail = this.tails[cls]!;
-    this.prev[slot] = tail;
-    this.next[slot] = NONE;
+    i32[base + PREV] = tail;
+    i32[base + NEXT] = NONE;
     if (tail === NONE) this.heads[cls] = slot;
-    else this.next[tail] = slot;
+    else i32[tail * U32_STRIDE + NEXT] = slot;
     this.tails[cls] = slot;
-    this.timeoutClass[slot] = cls;
-    this.bits[slot]! &= ~Bit.Touched;
+    this.u8[base * 4 + TIMEOUT_CLASS] = cls;
+    this.u16[base * 2 + BITS]! &= ~Bit.Touched;
   }
 
   unlink(slot: number): void {
-    const cls = this.timeoutClass[slot]!;
-    const prev = this.prev[slot]!;
-    const next = this.next[slot]!;
+    const base = slot * U32_STRIDE;
+    const i32 = this.i32;
+    const cls = this.u8[base * 4 + TIMEOUT_CLASS]!;
+    const prev = i32[base + PREV]!;
+    const next = i32[base + NEXT]!;
     if (prev === NONE) this.heads[cls] = next;
-    else this.next[prev] = next;
+    else i32[prev * U32_STRIDE + NEXT] = next;
     if (next === NONE) this.tails[cls] = prev;
-    else this.prev[next] = prev;
+    else i32[next * U32_STRIDE + PREV] = prev;
+  }
+
+  /** The list neighbour after `slot` in its timeout class (-1 at the tail). */
+  nextOf(slot: number): number {
+    return this.i32[slot * U32_STRIDE + NEXT]!;
+  }
+
+  /** Packets of this minute, both directions. */
+  minutePackets(slot: number): number {
+    const at = slot * U32_STRIDE + PACKETS;
+    return this.u32[at]! + this.u32[at + 1]!;
   }
 
   /** Zeroes this minute's counters of a slot. */
   clearMinute(slot: number): void {
-    const a = slot * 2;
-    const b = a + 1;
-    this.packets[a] = this.packets[b] = 0;
-    this.bytes[a] = this.bytes[b] = 0;
-    this.l3Bytes[a] = this.l3Bytes[b] = 0;
-    this.l4Bytes[a] = this.l4Bytes[b] = 0;
-    this.flags[a] = this.flags[b] = 0;
-    this.retrans[a] = this.retrans[b] = 0;
-    this.zeroWin[a] = this.zeroWin[b] = 0;
-    this.synCount[slot] = this.synackCount[slot] = 0;
-    this.retransSyn[slot] = this.retransSynack[slot] = 0;
-    this.srtSum[slot] = this.srtCount[slot] = this.srtMax[slot] = 0;
-    this.artSum[slot] = this.artCount[slot] = this.artMax[slot] = 0;
-  }
-
-  #clear(slot: number): void {
-    this.clearMinute(slot);
-    const a = slot * 2;
-    this.totalFlags[a] = this.totalFlags[a + 1] = 0;
-    this.nextSeq[a] = this.nextSeq[a + 1] = 0;
-    this.holeStart[a] =
-      this.holeStart[a + 1] =
-      this.holeEnd[a] =
-      this.holeEnd[a + 1] =
-        0;
-    this.eventTime[slot] = 0;
-    this.ackSeen[a] = this.ackSeen[a + 1] = 0;
-    this.synSeq[slot] = this.synAckSeq[slot] = 0;
-    this.keepaliveSeq[slot] = this.keepaliveAck[slot] = 0;
-    this.srtSeq[slot] = this.rttClient[slot] = this.rttServer[slot] = 0;
-    this.state[slot] = this.bits[slot] = this.closeType[slot] = 0;
+    const f = slot * F64_STRIDE;
+    const u = slot * U32_STRIDE;
+    const h = u * 2;
+    const f64 = this.f64;
+    const u32 = this.u32;
+    const u16 = this.u16;
+    u32[u + PACKETS] = u32[u + PACKETS + 1] = 0;
+    f64[f + BYTES] = f64[f + BYTES + 1] = 0;
+    f64[f + L3_BYTES] = f64[f + L3_BYTES + 1] = 0;
+    f64[f + L4_BYTES] = f64[f + L4_BYTES + 1] = 0;
+    u16[h + FLAGS] = u16[h + FLAGS + 1] = 0;
+    u32[u + RETRANS] = u32[u + RETRANS + 1] = 0;
+    u32[u + ZERO_WIN] = u32[u + ZERO_WIN + 1] = 0;
+    u16[h + SYN_COUNT] = u16[h + SYNACK_COUNT] = 0;
+    u16[h + RETRANS_SYN] = u16[h + RETRANS_SYNACK] = 0;
+    f64[f + SRT_SUM] = f64[f + ART_SUM] = 0;
+    u32[u + SRT_COUNT] = u32[u + SRT_MAX] = 0;
+    u32[u + ART_COUNT] = u32[u + ART_MAX] = 0;
   }
 }
 

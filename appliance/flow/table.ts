@@ -3,8 +3,33 @@ import { CloseType, type FlowRecord } from "../wire/mod.ts";
 import { senderIsClient } from "./direction.ts";
 import { mix, readWord, tunnelKey } from "./key.ts";
 import { takeRecord } from "./record.ts";
-import { Bit, CLASS_COUNT, FlowStore } from "./store.ts";
-import { closeTypeAtEnd, isTerminal, timeoutClassOf, trackTcp } from "./tcp.ts";
+import {
+  ADDR,
+  Bit,
+  BITS,
+  BYTES,
+  CLASS_COUNT,
+  F64_STRIDE,
+  FIRST_TIME,
+  FLAGS,
+  FLOW_ID,
+  FlowStore,
+  HASH,
+  KIND,
+  L3_BYTES,
+  L4_BYTES,
+  LAST_TIME,
+  PACKETS,
+  PORT_PAIR,
+  STATE,
+  STRIDE_BYTES,
+  TIMEOUT_CLASS,
+  TOTAL_FLAGS,
+  TUNNEL_ID,
+  U32_STRIDE,
+  VLAN_POINT,
+} from "./store.ts";
+import { closeTypeAtEnd, isTerminal, stateOf, timeoutClassOf, trackTcp } from "./tcp.ts";
 
 /** Idle timeouts in seconds, by what the flow is doing. */
 export interface FlowTimeouts {
@@ -35,7 +60,7 @@ export const DEFAULT_TIMEOUTS: Readonly<FlowTimeouts> = {
   other: 5,
 };
 
-/** Live flows kept before the oldest idle one is reported and dropped (about 285 MB of table). */
+/** Live flows kept before the oldest idle one is reported and dropped (about 290 MB of table). */
 export const DEFAULT_MAX_FLOWS = 1_000_000;
 
 export interface FlowTableOptions {
@@ -47,6 +72,8 @@ export interface FlowTableOptions {
   initialCapacity?: number;
   /** Observation point of each capture point (`add()`'s second argument); `"rest"` by default. */
   observationPoints?: readonly string[];
+  /** Told the slot of each flow that ends, before the slot is freed (L7 state is per slot). */
+  onFlowEnd?: (slot: number) => void;
 }
 
 /** What {@link FlowTable} counted, beyond the records. */
@@ -111,6 +138,7 @@ export class FlowTable {
   readonly #timeoutUs: Float64Array = new Float64Array(CLASS_COUNT);
   readonly #maxFlows: number;
   readonly #observationPoints: readonly string[];
+  readonly #onFlowEnd: ((slot: number) => void) | undefined;
   #records: FlowRecord[] = [];
   #nextId: number;
   /** Start of the minute being counted; -1 before the first packet. */
@@ -123,6 +151,7 @@ export class FlowTable {
     this.#nextId = options.firstFlowId ?? 1;
     this.#maxFlows = options.maxFlows ?? DEFAULT_MAX_FLOWS;
     this.#observationPoints = options.observationPoints ?? [];
+    this.#onFlowEnd = options.onFlowEnd;
     const t = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     [t.tcpOpening, t.tcpEstablished, t.tcpClosing, t.tcpClosed, t.udp, t.other].forEach(
       (seconds, cls) => this.#timeoutUs[cls] = seconds * 1e6,
@@ -136,13 +165,22 @@ export class FlowTable {
     return this.#store.live;
   }
 
+  /** Bytes the table's typed arrays hold (slots at their current capacity, and the index). */
+  get memoryBytes(): number {
+    return this.#store.byteLength;
+  }
+
   /** The table's clock: the latest packet time or `advance()` time, µs. */
   get clock(): number {
     return this.#clock;
   }
 
-  /** Counts a packet that `Decoder.decode()` returned Ok for, seen on capture point `point`. */
-  add(p: DecodedPacket, point = 0): void {
+  /**
+   * Counts a packet that `Decoder.decode()` returned Ok for, seen on capture point `point`.
+   * Returns its flow side, `slot * 2` from the client or `slot * 2 + 1` from the server (for L7),
+   * or -1 when it counts into no flow.
+   */
+  add(p: DecodedPacket, point = 0): number {
     const t = p.timestampUs;
     if (t >= this.#minuteStart + MINUTE_US || this.#minuteStart < 0) this.advance(t);
     else if (t > this.#clock) this.#clock = t;
@@ -154,7 +192,7 @@ export class FlowTable {
       if (!hasPorts) {
         if (!p.portsFromFirstFragment) {
           this.stats.fragmentsUnmatched++;
-          return;
+          return -1;
         }
         this.stats.fragmentsMatched++;
         hasPorts = true;
@@ -193,52 +231,56 @@ export class FlowTable {
         (extra === 0 ? 0 : mix(extra)),
     ) >>> 0;
 
-    // Linear probing; a slot matches in either direction.
+    // Linear probing; a slot matches in either direction. Ports, the small key fields and
+    // VLAN + capture point are compared a word at a time.
     const s = this.#store;
     const index = s.index;
     const mask = index.length - 1;
-    const addr = s.addr;
+    let u32 = s.u32;
+    const portsForward = (srcPort | (dstPort << 16)) >>> 0;
+    const portsReverse = (dstPort | (srcPort << 16)) >>> 0;
+    const kind = protocol | (ipVersion << 8) | (tunnelType << 16);
+    const place = (vlan | (point << 16)) >>> 0;
     let slot = NONE;
     let fromClient = true;
     for (let i = hash & mask;; i = (i + 1) & mask) {
       const entry = index[i]!;
       if (entry === 0) break;
-      const c = entry - 1;
+      const c = (entry - 1) * U32_STRIDE;
       if (
-        s.hash[c] !== hash || s.protocol[c] !== protocol || s.vlan[c] !== vlan ||
-        s.ipVersion[c] !== ipVersion || s.tunnelType[c] !== tunnelType ||
-        (keyTunnelId !== 0 && s.tunnelId[c] !== keyTunnelId) || s.capturePoint[c] !== point
+        u32[c + HASH] !== hash || (u32[c + KIND]! & 0xffffff) !== kind ||
+        u32[c + VLAN_POINT] !== place ||
+        (keyTunnelId !== 0 && u32[c + TUNNEL_ID] !== keyTunnelId)
       ) continue;
-      const k = c * 8;
-      const clientPort = s.ports[c * 2]!;
-      const serverPort = s.ports[c * 2 + 1]!;
+      const k = c + ADDR;
+      const ports = u32[c + PORT_PAIR]!;
       if (
-        addr[k] === a0 && addr[k + 4] === d0 && clientPort === srcPort &&
-        serverPort === dstPort && addr[k + 1] === a1 && addr[k + 2] === a2 &&
-        addr[k + 3] === a3 && addr[k + 5] === d1 && addr[k + 6] === d2 && addr[k + 7] === d3
+        ports === portsForward && u32[k] === a0 && u32[k + 4] === d0 && u32[k + 1] === a1 &&
+        u32[k + 2] === a2 && u32[k + 3] === a3 && u32[k + 5] === d1 && u32[k + 6] === d2 &&
+        u32[k + 7] === d3
       ) {
-        slot = c;
+        slot = entry - 1;
         break;
       }
       if (
-        addr[k] === d0 && addr[k + 4] === a0 && clientPort === dstPort &&
-        serverPort === srcPort && addr[k + 1] === d1 && addr[k + 2] === d2 &&
-        addr[k + 3] === d3 && addr[k + 5] === a1 && addr[k + 6] === a2 && addr[k + 7] === a3
+        ports === portsReverse && u32[k] === d0 && u32[k + 4] === a0 && u32[k + 1] === d1 &&
+        u32[k + 2] === d2 && u32[k + 3] === d3 && u32[k + 5] === a1 && u32[k + 6] === a2 &&
+        u32[k + 7] === a3
       ) {
-        slot = c;
+        slot = entry - 1;
         fromClient = false;
         break;
       }
     }
     if (slot !== NONE) {
-      const last = s.lastTime[slot]!;
-      const expiry = last + this.#timeoutUs[s.timeoutClass[slot]!]!;
+      const last = s.lastTime(slot);
+      const expiry = last + this.#timeoutUs[s.timeoutClass(slot)]!;
       if (expiry <= t) {
         // Idle past its timeout: that flow is over, this packet starts another.
-        this.#finish(slot, closeTypeAtEnd(s, slot), isTerminal(s.state[slot]!) ? last : expiry);
+        this.#finish(slot, closeTypeAtEnd(s, slot), isTerminal(stateOf(s, slot)) ? last : expiry);
         slot = NONE;
       } else if (
-        tcp && (p.tcpFlags & (SYN | ACK)) === SYN && p.hasTransport && isTerminal(s.state[slot]!)
+        tcp && (p.tcpFlags & (SYN | ACK)) === SYN && p.hasTransport && isTerminal(stateOf(s, slot))
       ) {
         // A new SYN on the ports of a flow that is over starts the next connection.
         this.#finish(slot, closeTypeAtEnd(s, slot), last);
@@ -251,58 +293,70 @@ export class FlowTable {
       if (s.live >= s.capacity) s.grow(Math.min(s.capacity * 2, this.#maxFlows));
       slot = s.allocate(hash);
       fromClient = senderIsClient(p);
+      u32 = s.u32; // after grow(): the new view
       // The client's address and port first.
-      const k = slot * 8;
-      const words = s.addr; // after grow(): the new array
-      words[k] = fromClient ? a0 : d0;
-      words[k + 1] = fromClient ? a1 : d1;
-      words[k + 2] = fromClient ? a2 : d2;
-      words[k + 3] = fromClient ? a3 : d3;
-      words[k + 4] = fromClient ? d0 : a0;
-      words[k + 5] = fromClient ? d1 : a1;
-      words[k + 6] = fromClient ? d2 : a2;
-      words[k + 7] = fromClient ? d3 : a3;
-      s.ports[slot * 2] = fromClient ? srcPort : dstPort;
-      s.ports[slot * 2 + 1] = fromClient ? dstPort : srcPort;
-      s.protocol[slot] = protocol;
-      s.ipVersion[slot] = ipVersion;
-      s.vlan[slot] = vlan;
-      s.tunnelType[slot] = tunnelType;
-      s.tunnelId[slot] = p.tunnelId >>> 0;
-      s.capturePoint[slot] = point;
-      s.flowId[slot] = this.#nextId++;
-      s.firstTime[slot] = t;
-      s.lastTime[slot] = t;
+      const c = slot * U32_STRIDE;
+      const k = c + ADDR;
+      u32[k] = fromClient ? a0 : d0;
+      u32[k + 1] = fromClient ? a1 : d1;
+      u32[k + 2] = fromClient ? a2 : d2;
+      u32[k + 3] = fromClient ? a3 : d3;
+      u32[k + 4] = fromClient ? d0 : a0;
+      u32[k + 5] = fromClient ? d1 : a1;
+      u32[k + 6] = fromClient ? d2 : a2;
+      u32[k + 7] = fromClient ? d3 : a3;
+      u32[c + PORT_PAIR] = fromClient ? portsForward : portsReverse;
+      u32[c + KIND] = kind;
+      u32[c + VLAN_POINT] = place;
+      u32[c + TUNNEL_ID] = p.tunnelId >>> 0;
+      const f = slot * F64_STRIDE;
+      s.f64[f + FLOW_ID] = this.#nextId++;
+      s.f64[f + FIRST_TIME] = t;
+      s.f64[f + LAST_TIME] = t;
       s.link(slot, timeoutClassOf(protocol, 0));
       this.stats.flows++;
     }
 
     const side = slot * 2 + (fromClient ? 0 : 1);
-    if (s.packets[slot * 2]! + s.packets[slot * 2 + 1]! === 0) this.#active++;
-    s.packets[side]!++;
-    s.bytes[side]! += p.frameLength;
+    const dir = fromClient ? 0 : 1;
+    const u = slot * U32_STRIDE;
+    const f = slot * F64_STRIDE;
+    const f64 = s.f64;
+    const u8 = s.u8;
+    const at8 = slot * STRIDE_BYTES;
+    if (u32[u + PACKETS]! + u32[u + PACKETS + 1]! === 0) this.#active++;
+    u32[u + PACKETS + dir]!++;
+    f64[f + BYTES + dir]! += p.frameLength;
     const whole = isWholeDatagram(p);
     if (whole) {
-      s.l3Bytes[side]! += p.transportLength;
-      if (p.hasTransport) s.l4Bytes[side]! += p.payloadLength;
+      f64[f + L3_BYTES + dir]! += p.transportLength;
+      if (p.hasTransport) f64[f + L4_BYTES + dir]! += p.payloadLength;
     }
-    if (t > s.lastTime[slot]!) s.lastTime[slot] = t;
-    const state = s.state[slot]!;
+    if (t > f64[f + LAST_TIME]!) f64[f + LAST_TIME] = t;
+    const state = u8[at8 + STATE]!;
     if (tcp) {
-      s.flags[side]! |= p.tcpFlags;
-      s.totalFlags[side]! |= p.tcpFlags;
+      const u16 = s.u16;
+      u16[u * 2 + FLAGS + dir]! |= p.tcpFlags;
+      u16[u * 2 + TOTAL_FLAGS + dir]! |= p.tcpFlags;
       if (p.hasTransport && whole) trackTcp(s, slot, fromClient, p);
     }
     // The timeout class follows the TCP state; a flow moves list only when it changes.
-    if (created || s.state[slot] !== state) {
-      const cls = timeoutClassOf(protocol, s.state[slot]!);
-      if (cls !== s.timeoutClass[slot]) {
+    const now = u8[at8 + STATE]!;
+    if (created || now !== state) {
+      const cls = timeoutClassOf(protocol, now);
+      if (cls !== u8[at8 + TIMEOUT_CLASS]) {
         s.unlink(slot);
         s.link(slot, cls);
       }
     } else {
-      s.bits[slot]! |= Bit.Touched;
+      s.u16[u * 2 + BITS]! |= Bit.Touched;
     }
+    return side;
+  }
+
+  /** The flow id of a live flow's slot (0 for a free slot). */
+  flowIdOf(slot: number): number {
+    return this.#store.flowId(slot);
   }
 
   /**
@@ -333,9 +387,9 @@ export class FlowTable {
   finish(): void {
     const s = this.#store;
     for (let slot = 0; slot < s.highWater; slot++) {
-      if (s.flowId[slot] === 0 || this.#endIfOver(slot, this.#clock)) continue;
-      if (isTerminal(s.state[slot]!)) {
-        this.#finish(slot, closeTypeAtEnd(s, slot), s.lastTime[slot]!);
+      if (s.flowId(slot) === 0 || this.#endIfOver(slot, this.#clock)) continue;
+      if (isTerminal(stateOf(s, slot))) {
+        this.#finish(slot, closeTypeAtEnd(s, slot), s.lastTime(slot));
       } else {
         this.#finish(slot, CloseType.ForceReport, this.#clock);
       }
@@ -355,10 +409,10 @@ export class FlowTable {
    */
   #endIfOver(slot: number, now: number): boolean {
     const s = this.#store;
-    const last = s.lastTime[slot]!;
-    const expiry = last + this.#timeoutUs[s.timeoutClass[slot]!]!;
+    const last = s.lastTime(slot);
+    const expiry = last + this.#timeoutUs[s.timeoutClass(slot)]!;
     if (expiry > now) return false;
-    this.#finish(slot, closeTypeAtEnd(s, slot), isTerminal(s.state[slot]!) ? last : expiry);
+    this.#finish(slot, closeTypeAtEnd(s, slot), isTerminal(stateOf(s, slot)) ? last : expiry);
     return true;
   }
 
@@ -370,16 +424,16 @@ export class FlowTable {
     const s = this.#store;
     let nextExpiry = Infinity;
     for (let slot = 0; slot < s.highWater; slot++) {
-      if (s.flowId[slot] === 0 || this.#endIfOver(slot, boundary)) continue;
-      if (s.packets[slot * 2]! + s.packets[slot * 2 + 1]! > 0) {
-        if (isTerminal(s.state[slot]!)) {
-          this.#finish(slot, closeTypeAtEnd(s, slot), s.lastTime[slot]!);
+      if (s.flowId(slot) === 0 || this.#endIfOver(slot, boundary)) continue;
+      if (s.minutePackets(slot) > 0) {
+        if (isTerminal(stateOf(s, slot))) {
+          this.#finish(slot, closeTypeAtEnd(s, slot), s.lastTime(slot));
           continue;
         }
         this.#emit(slot, CloseType.Unknown, boundary);
         s.clearMinute(slot);
       }
-      const expiry = s.lastTime[slot]! + this.#timeoutUs[s.timeoutClass[slot]!]!;
+      const expiry = s.lastTime(slot) + this.#timeoutUs[s.timeoutClass(slot)]!;
       if (expiry < nextExpiry) nextExpiry = expiry;
     }
     this.#active = 0;
@@ -397,19 +451,19 @@ export class FlowTable {
     let oldest = NONE;
     for (let cls = 0; cls < CLASS_COUNT; cls++) {
       let head = s.heads[cls]!;
-      while (head !== NONE && (s.bits[head]! & Bit.Touched) !== 0 && s.next[head] !== NONE) {
+      while (head !== NONE && (s.bits(head) & Bit.Touched) !== 0 && s.nextOf(head) !== NONE) {
         s.unlink(head);
         s.link(head, cls);
         head = s.heads[cls]!;
       }
-      if (head !== NONE && (oldest === NONE || s.lastTime[head]! < s.lastTime[oldest]!)) {
+      if (head !== NONE && (oldest === NONE || s.lastTime(head) < s.lastTime(oldest))) {
         oldest = head;
       }
     }
     if (oldest === NONE || this.#endIfOver(oldest, this.#clock)) return;
     this.stats.evicted++;
-    if (isTerminal(s.state[oldest]!)) {
-      this.#finish(oldest, closeTypeAtEnd(s, oldest), s.lastTime[oldest]!);
+    if (isTerminal(stateOf(s, oldest))) {
+      this.#finish(oldest, closeTypeAtEnd(s, oldest), s.lastTime(oldest));
     } else {
       this.#finish(oldest, CloseType.ForceReport, this.#clock);
     }
@@ -418,13 +472,14 @@ export class FlowTable {
   /** Emits the flow's last record and frees its slot. */
   #finish(slot: number, closeType: number, endTime: number): void {
     const s = this.#store;
-    if (s.packets[slot * 2]! + s.packets[slot * 2 + 1]! > 0) this.#active--;
+    if (s.minutePackets(slot) > 0) this.#active--;
     this.#emit(slot, closeType, endTime);
+    this.#onFlowEnd?.(slot);
     s.release(slot);
   }
 
   #emit(slot: number, closeType: number, endTime: number): void {
-    const point = this.#store.capturePoint[slot]!;
+    const point = this.#store.capturePoint(slot);
     this.#records.push(takeRecord(this.#store, slot, {
       minuteStart: this.#minuteStart,
       endTime,

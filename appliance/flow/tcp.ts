@@ -50,7 +50,40 @@
  */
 import type { DecodedPacket } from "../decode/mod.ts";
 import { CloseType } from "../wire/mod.ts";
-import { Bit, type FlowStore } from "./store.ts";
+import {
+  ACK_SEEN,
+  ART_COUNT,
+  ART_MAX,
+  ART_SUM,
+  Bit,
+  BITS,
+  CLOSE_TYPE,
+  EVENT_TIME,
+  F64_STRIDE,
+  type FlowStore,
+  HOLE_END,
+  HOLE_START,
+  KEEPALIVE_ACK,
+  KEEPALIVE_SEQ,
+  NEXT_SEQ,
+  RETRANS,
+  RETRANS_SYN,
+  RETRANS_SYNACK,
+  RTT_CLIENT,
+  RTT_SERVER,
+  SRT_COUNT,
+  SRT_MAX,
+  SRT_SEQ,
+  SRT_SUM,
+  STATE,
+  SYN_ACK_SEQ,
+  SYN_COUNT,
+  SYN_SEQ,
+  SYNACK_COUNT,
+  TOTAL_FLAGS,
+  U32_STRIDE,
+  ZERO_WIN,
+} from "./store.ts";
 
 export const TcpState = {
   /** Not TCP, or nothing decided yet. */
@@ -79,6 +112,8 @@ export const TimeoutClass = {
   Other: 5,
 } as const;
 
+const STRIDE_U16 = U32_STRIDE * 2;
+const STRIDE_U8 = U32_STRIDE * 4;
 const FIN = 0x01;
 const SYN = 0x02;
 const RST = 0x04;
@@ -101,11 +136,12 @@ export function isTerminal(state: number): boolean {
 
 /** How a flow in `state` ended when it is closed now (timeout, or a terminal state). */
 export function closeTypeAtEnd(s: FlowStore, slot: number): number {
-  switch (s.state[slot]) {
+  const b = slot * STRIDE_U8;
+  switch (s.u8[b + STATE]) {
     case TcpState.Closed:
       return CloseType.Normal;
     case TcpState.Reset:
-      return s.closeType[slot]!;
+      return s.u8[b + CLOSE_TYPE]!;
     case TcpState.SynSent:
       return CloseType.ClientSynRepeat;
     case TcpState.SynReceived:
@@ -117,7 +153,7 @@ export function closeTypeAtEnd(s: FlowStore, slot: number): number {
     case TcpState.ServerFin:
       return CloseType.ClientHalfClose;
     case TcpState.Established:
-      return (s.bits[slot]! & Bit.QueueOverflow) !== 0
+      return (s.u16[slot * STRIDE_U16 + BITS]! & Bit.QueueOverflow) !== 0
         ? CloseType.ServerQueueOverflow
         : CloseType.Timeout;
     default:
@@ -125,14 +161,20 @@ export function closeTypeAtEnd(s: FlowStore, slot: number): number {
   }
 }
 
+/** The TCP state of a slot. */
+export function stateOf(s: FlowStore, slot: number): number {
+  return s.u8[slot * STRIDE_U8 + STATE]!;
+}
+
 /** Client SYN and server SYN-ACK seen, no payload either way: a health check's pattern. */
 function isHealthCheck(s: FlowStore, slot: number): boolean {
-  return (s.totalFlags[slot * 2]! & SYN) !== 0 && (s.totalFlags[slot * 2 + 1]! & SYN) !== 0 &&
-    (s.bits[slot]! & Bit.Payload) === 0;
+  const h = slot * STRIDE_U16;
+  return (s.u16[h + TOTAL_FLAGS]! & SYN) !== 0 && (s.u16[h + TOTAL_FLAGS + 1]! & SYN) !== 0 &&
+    (s.u16[h + BITS]! & Bit.Payload) === 0;
 }
 
 function closeTypeOfReset(s: FlowStore, slot: number, fromClient: boolean): number {
-  switch (s.state[slot]) {
+  switch (s.u8[slot * STRIDE_U8 + STATE]) {
     case TcpState.SynSent:
       return fromClient ? CloseType.ClientOtherRst : CloseType.ServerDirectRst;
     case TcpState.SynReceived:
@@ -144,7 +186,7 @@ function closeTypeOfReset(s: FlowStore, slot: number, fromClient: boolean): numb
       if (fromClient) {
         return isHealthCheck(s, slot) ? CloseType.NormalClientRst : CloseType.ClientRst;
       }
-      return (s.bits[slot]! & Bit.QueueOverflow) !== 0
+      return (s.u16[slot * STRIDE_U16 + BITS]! & Bit.QueueOverflow) !== 0
         ? CloseType.ServerQueueOverflow
         : CloseType.ServerRst;
     default:
@@ -159,54 +201,61 @@ function bump16(array: Uint16Array, i: number): void {
 function handshake(s: FlowStore, slot: number, fromClient: boolean, p: DecodedPacket): void {
   const t = p.timestampUs;
   const seq = p.tcpSeq;
-  const state = s.state[slot]!;
+  const u = slot * U32_STRIDE;
+  const f = slot * F64_STRIDE;
+  const h = u * 2;
+  const b = u * 4;
+  const u32 = s.u32;
+  const state = s.u8[b + STATE]!;
   if ((p.tcpFlags & ACK) === 0) {
     if (!fromClient) return; // a SYN from the server side: simultaneous open, not tracked
-    bump16(s.synCount, slot);
+    bump16(s.u16, h + SYN_COUNT);
     if (state === TcpState.None) {
-      s.state[slot] = TcpState.SynSent;
-      s.synSeq[slot] = seq;
-      s.eventTime[slot] = t;
-    } else if (seq === s.synSeq[slot]) {
-      bump16(s.retransSyn, slot);
-      s.retrans[slot * 2]!++;
+      s.u8[b + STATE] = TcpState.SynSent;
+      u32[u + SYN_SEQ] = seq;
+      s.f64[f + EVENT_TIME] = t;
+    } else if (seq === u32[u + SYN_SEQ]) {
+      bump16(s.u16, h + RETRANS_SYN);
+      u32[u + RETRANS]!++;
     } else if (state === TcpState.SynSent) {
       // A new attempt with a new ISN: the SYN-ACK will answer this one.
-      s.synSeq[slot] = seq;
-      s.eventTime[slot] = t;
+      u32[u + SYN_SEQ] = seq;
+      s.f64[f + EVENT_TIME] = t;
     }
     return;
   }
   if (fromClient) return;
-  bump16(s.synackCount, slot);
+  bump16(s.u16, h + SYNACK_COUNT);
   if (state === TcpState.SynSent || state === TcpState.None) {
     if (state === TcpState.SynSent) {
-      s.rttServer[slot] = t - s.eventTime[slot]!;
-      s.bits[slot]! |= Bit.RttPending;
+      u32[u + RTT_SERVER] = t - s.f64[f + EVENT_TIME]!;
+      s.u16[h + BITS]! |= Bit.RttPending;
     }
-    s.state[slot] = TcpState.SynReceived;
-    s.synAckSeq[slot] = seq;
-    s.eventTime[slot] = t;
-  } else if (seq === s.synAckSeq[slot]) {
-    bump16(s.retransSynack, slot);
-    s.retrans[slot * 2 + 1]!++;
-    if (state === TcpState.Established) s.bits[slot]! |= Bit.QueueOverflow;
+    s.u8[b + STATE] = TcpState.SynReceived;
+    u32[u + SYN_ACK_SEQ] = seq;
+    s.f64[f + EVENT_TIME] = t;
+  } else if (seq === u32[u + SYN_ACK_SEQ]) {
+    bump16(s.u16, h + RETRANS_SYNACK);
+    u32[u + RETRANS + 1]!++;
+    if (state === TcpState.Established) s.u16[h + BITS]! |= Bit.QueueOverflow;
   }
 }
 
 /** Moves the state on for a segment without SYN or RST. */
 function advanceState(s: FlowStore, slot: number, fromClient: boolean, p: DecodedPacket): void {
   const flags = p.tcpFlags;
-  let state = s.state[slot]!;
+  const b = slot * STRIDE_U8;
+  let state = s.u8[b + STATE]!;
   if (state === TcpState.SynSent) {
     // A bare ACK from the server instead of a SYN-ACK; anything else means the SYN-ACK was missed.
     state = !fromClient && (flags & (ACK | FIN)) === ACK && p.payloadLength === 0
       ? TcpState.PortReuse
       : TcpState.Established;
   } else if (state === TcpState.SynReceived) {
-    if (fromClient && (flags & ACK) !== 0 && p.tcpAck === ((s.synAckSeq[slot]! + 1) >>> 0)) {
-      s.rttClient[slot] = p.timestampUs - s.eventTime[slot]!;
-      s.bits[slot]! |= Bit.RttPending;
+    const u = slot * U32_STRIDE;
+    if (fromClient && (flags & ACK) !== 0 && p.tcpAck === ((s.u32[u + SYN_ACK_SEQ]! + 1) >>> 0)) {
+      s.u32[u + RTT_CLIENT] = p.timestampUs - s.f64[slot * F64_STRIDE + EVENT_TIME]!;
+      s.u16[u * 2 + BITS]! |= Bit.RttPending;
     }
     state = TcpState.Established;
   } else if (state === TcpState.None) {
@@ -221,15 +270,16 @@ function advanceState(s: FlowStore, slot: number, fromClient: boolean, p: Decode
       state = fromClient ? TcpState.ClientFin : TcpState.ServerFin;
     }
   }
-  s.state[slot] = state;
+  s.u8[b + STATE] = state;
 }
 
 /** Counts one TCP segment of the flow in `slot` (ports decoded; `fromClient` its direction). */
 export function trackTcp(s: FlowStore, slot: number, fromClient: boolean, p: DecodedPacket): void {
   const flags = p.tcpFlags;
-  const payload = p.payloadLength;
-  if ((flags & (SYN | RST | FIN)) !== 0 || s.state[slot] !== TcpState.Established) {
-    if (payload > 0) s.bits[slot]! |= Bit.Payload;
+  if (
+    (flags & (SYN | RST | FIN)) !== 0 || s.u8[slot * STRIDE_U8 + STATE] !== TcpState.Established
+  ) {
+    if (p.payloadLength > 0) s.u16[slot * STRIDE_U16 + BITS]! |= Bit.Payload;
     if (!control(s, slot, fromClient, p)) return;
   }
   trackSequence(s, slot, fromClient, p);
@@ -241,17 +291,18 @@ export function trackTcp(s: FlowStore, slot: number, fromClient: boolean, p: Dec
  */
 function control(s: FlowStore, slot: number, fromClient: boolean, p: DecodedPacket): boolean {
   const flags = p.tcpFlags;
-  const side = slot * 2 + (fromClient ? 0 : 1);
   if ((flags & SYN) !== 0) {
     handshake(s, slot, fromClient, p);
-    s.nextSeq[side] = (p.tcpSeq + 1 + p.payloadLength) >>> 0;
-    s.bits[slot]! |= fromClient ? Bit.ClientSeq : Bit.ServerSeq;
+    s.u32[slot * U32_STRIDE + NEXT_SEQ + (fromClient ? 0 : 1)] =
+      (p.tcpSeq + 1 + p.payloadLength) >>> 0;
+    s.u16[slot * STRIDE_U16 + BITS]! |= fromClient ? Bit.ClientSeq : Bit.ServerSeq;
     return false;
   }
   if ((flags & RST) !== 0) {
-    if (!isTerminal(s.state[slot]!)) {
-      s.closeType[slot] = closeTypeOfReset(s, slot, fromClient);
-      s.state[slot] = TcpState.Reset;
+    const b = slot * STRIDE_U8;
+    if (!isTerminal(s.u8[b + STATE]!)) {
+      s.u8[b + CLOSE_TYPE] = closeTypeOfReset(s, slot, fromClient);
+      s.u8[b + STATE] = TcpState.Reset;
     }
     return false;
   }
@@ -262,10 +313,13 @@ function control(s: FlowStore, slot: number, fromClient: boolean, p: DecodedPack
 /** Sequence analysis, zero windows, SRT and ART of a segment without SYN or RST. */
 function trackSequence(s: FlowStore, slot: number, fromClient: boolean, p: DecodedPacket): void {
   const flags = p.tcpFlags;
-  const side = slot * 2 + (fromClient ? 0 : 1);
+  const u32 = s.u32;
+  const u = slot * U32_STRIDE;
+  const dir = fromClient ? 0 : 1;
+  const h = u * 2;
   const payload = p.payloadLength;
   // The slot's bits stay in a local until the end: one read, one write.
-  let bits = s.bits[slot]!;
+  let bits = s.u16[h + BITS]!;
   if (payload > 0) bits |= Bit.Payload;
   const seq = p.tcpSeq;
   const fin = (flags & FIN) !== 0;
@@ -274,75 +328,77 @@ function trackSequence(s: FlowStore, slot: number, fromClient: boolean, p: Decod
   let keepalive = false;
   let retransmitted = false;
   if ((bits & seqBit) === 0) {
-    s.nextSeq[side] = end;
+    u32[u + NEXT_SEQ + dir] = end;
     bits |= seqBit;
   } else {
-    const next = s.nextSeq[side]!;
+    const next = u32[u + NEXT_SEQ + dir]!;
     const behind = (seq - next) | 0;
     if (!fin && payload <= 1 && behind === -1) {
       keepalive = true;
-      s.keepaliveSeq[slot] = seq;
-      s.keepaliveAck[slot] = p.tcpAck;
+      u32[u + KEEPALIVE_SEQ] = seq;
+      u32[u + KEEPALIVE_ACK] = p.tcpAck;
     } else if (payload > 0 || fin) {
       if (behind > 0) {
-        s.holeStart[side] = next;
-        s.holeEnd[side] = seq;
+        u32[u + HOLE_START + dir] = next;
+        u32[u + HOLE_END + dir] = seq;
       } else if (behind < 0) {
-        const holeStart = s.holeStart[side]!;
-        const holeEnd = s.holeEnd[side]!;
+        const holeStart = u32[u + HOLE_START + dir]!;
+        const holeEnd = u32[u + HOLE_END + dir]!;
         const acked = (bits & (fromClient ? Bit.ServerAcked : Bit.ClientAcked)) !== 0 &&
-          ((s.ackSeen[side ^ 1]! - end) | 0) >= 0;
+          ((u32[u + ACK_SEEN + (dir ^ 1)]! - end) | 0) >= 0;
         if (
           holeStart !== holeEnd && ((seq - holeStart) | 0) >= 0 && ((holeEnd - end) | 0) >= 0 &&
           !acked
         ) {
           // Fills the last gap and the receiver had not acknowledged it: it arrived out of
           // order. (Acknowledged already: the capture missed the first copy; this one is resent.)
-          if (seq === holeStart) s.holeStart[side] = end;
-          else s.holeEnd[side] = seq;
+          if (seq === holeStart) u32[u + HOLE_START + dir] = end;
+          else u32[u + HOLE_END + dir] = seq;
         } else {
           retransmitted = true;
-          s.retrans[side]!++;
+          u32[u + RETRANS + dir]!++;
         }
       }
     }
-    if (((end - next) | 0) > 0) s.nextSeq[side] = end;
+    if (((end - next) | 0) > 0) u32[u + NEXT_SEQ + dir] = end;
   }
   if ((flags & ACK) !== 0) {
     const ackBit = fromClient ? Bit.ClientAcked : Bit.ServerAcked;
-    if ((bits & ackBit) === 0 || ((p.tcpAck - s.ackSeen[side]!) | 0) > 0) {
-      s.ackSeen[side] = p.tcpAck;
+    if ((bits & ackBit) === 0 || ((p.tcpAck - u32[u + ACK_SEEN + dir]!) | 0) > 0) {
+      u32[u + ACK_SEEN + dir] = p.tcpAck;
       bits |= ackBit;
     }
   }
-  if (p.tcpWindow === 0 && !fin) s.zeroWin[side]!++;
+  if (p.tcpWindow === 0 && !fin) u32[u + ZERO_WIN + dir]!++;
 
   if (!keepalive) {
     const t = p.timestampUs;
+    const f64 = s.f64;
+    const f = slot * F64_STRIDE;
     if (fromClient) {
       if (payload > 0) {
-        s.eventTime[slot] = t;
-        s.srtSeq[slot] = end;
+        f64[f + EVENT_TIME] = t;
+        u32[u + SRT_SEQ] = end;
         bits |= Bit.SrtPending | Bit.ArtPending;
       }
     } else if (payload > 0) {
       if ((bits & Bit.ArtPending) !== 0 && !retransmitted) {
-        const art = t - s.eventTime[slot]!;
-        s.artSum[slot]! += art;
-        s.artCount[slot]!++;
-        if (art > s.artMax[slot]!) s.artMax[slot] = art;
+        const art = t - f64[f + EVENT_TIME]!;
+        f64[f + ART_SUM]! += art;
+        u32[u + ART_COUNT]!++;
+        if (art > u32[u + ART_MAX]!) u32[u + ART_MAX] = art;
       }
       bits &= ~(Bit.SrtPending | Bit.ArtPending | Bit.QueueOverflow);
     } else if (
       (bits & Bit.SrtPending) !== 0 && !fin && (flags & ACK) !== 0 &&
-      ((p.tcpAck - s.srtSeq[slot]!) | 0) >= 0
+      ((p.tcpAck - u32[u + SRT_SEQ]!) | 0) >= 0
     ) {
-      const srt = t - s.eventTime[slot]!;
-      s.srtSum[slot]! += srt;
-      s.srtCount[slot]!++;
-      if (srt > s.srtMax[slot]!) s.srtMax[slot] = srt;
+      const srt = t - f64[f + EVENT_TIME]!;
+      f64[f + SRT_SUM]! += srt;
+      u32[u + SRT_COUNT]!++;
+      if (srt > u32[u + SRT_MAX]!) u32[u + SRT_MAX] = srt;
       bits &= ~Bit.SrtPending;
     }
   }
-  s.bits[slot] = bits;
+  s.u16[h + BITS] = bits;
 }

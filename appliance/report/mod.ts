@@ -1,12 +1,12 @@
 /**
  * @module
- * Report: sends flow records to the manager as CBOR batches over HTTP, with seq numbers, backoff
- * on overload (429/503, Retry-After) and unreachable managers, and a {@link ReportError} carrying
- * the manager's status and message otherwise.
+ * Report: sends batches to the manager as CBOR over HTTP. {@link SpoolSender} drains the on-disk
+ * spool per stream in seq order, one batch in flight, retrying overload (429/503, Retry-After)
+ * and unreachable managers forever; {@link sendBatches} posts records directly (tests, tools).
  *
  * ```ts
- * const sent = await sendBatches(records, { manager: "http://127.0.0.1:8080", appliance: "tap-1" });
- * console.log(sent.batches); // 3 (seq 1, 2, 3)
+ * const sender = new SpoolSender(spool, { manager: "http://127.0.0.1:8080", credential });
+ * sender.start(["flows"]); // …later: await sender.stop();
  * ```
  */
 export {
@@ -18,3 +18,4 @@ export {
   type SendOptions,
   type SendResult,
 } from "./send.ts";
+export { type SenderEvent, type SenderOptions, type SenderStats, SpoolSender } from "./sender.ts";

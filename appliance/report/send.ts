@@ -42,6 +42,8 @@ export interface SendOptions {
   /** Manager base URL, e.g. `http://127.0.0.1:8080`. */
   manager: string;
   appliance: string;
+  /** Appliance credential (`tpla_…`), sent as `Authorization: Bearer`. */
+  credential?: string;
   /** Records per batch (default 1000). */
   batchSize?: number;
   /** Sequence number of the first batch (default 1); the next ones count up. */
@@ -139,7 +141,11 @@ export async function sendBatches(
       try {
         const response = await doFetch(url, {
           method: "POST",
-          headers: { "content-type": CBOR_CONTENT_TYPE, accept: "application/json" },
+          headers: {
+            "content-type": CBOR_CONTENT_TYPE,
+            accept: "application/json",
+            ...(options.credential ? { authorization: `Bearer ${options.credential}` } : {}),
+          },
           body,
           signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
         });

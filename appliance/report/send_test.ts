@@ -50,7 +50,7 @@ function startManager(answers: Answer[] = []) {
     const scripted = answers.shift();
     if (scripted) return scripted();
     if (!result.ok) return Response.json({ error: result.error }, { status: 400 });
-    received.push(result.batch);
+    received.push(result.batch as FlowBatch);
     return Response.json({ acked: result.batch.seq });
   });
   return {

@@ -9,13 +9,7 @@
  * ```
  */
 import { Decoder, Encoder } from "cbor-x";
-import {
-  CLOSE_TYPE_NAMES,
-  FLOW_FIELDS,
-  type FlowRecord,
-  OBSERVATION_POINTS,
-  v1Default,
-} from "./flow_record.ts";
+import { isStream, type Stream, STREAM_SPECS, type StreamRecords, STREAMS } from "./streams.ts";
 
 export {
   CLOSE_TYPE_NAMES,
@@ -29,6 +23,56 @@ export {
   OBSERVATION_POINTS,
   v1Default,
 } from "./flow_record.ts";
+export {
+  L7_PROTOCOL_NAMES,
+  L7Protocol,
+  REQUEST_FIELDS,
+  type RequestFieldKind,
+  type RequestFieldSpec,
+  type RequestRecord,
+  requestRecordColumns,
+  RequestType,
+  ResponseStatus,
+} from "./request_record.ts";
+export { checkRequest, MAX_REQUEST_TEXT_CHARS } from "./request_check.ts";
+export {
+  checkEvent,
+  EVENT_KINDS,
+  type EventRecord,
+  MAX_EVENT_DETAIL_CHARS,
+} from "./event_record.ts";
+export {
+  isIpText,
+  isStream,
+  type Stream,
+  STREAM_SPECS,
+  type StreamRecords,
+  STREAMS,
+  type StreamSpec,
+} from "./streams.ts";
+// Signed documents shared with the manager: the appliance verifies its entitlement (issue #4).
+export { CanonicalError, canonicalJson, type CanonicalValue, signedBytes } from "./canonical.ts";
+export {
+  generateKeyPair,
+  importPrivateKey,
+  importPublicKey,
+  KeyError,
+  pemDecode,
+  pemEncode,
+  type PrivateKey,
+  type PublicKey,
+  signBytes,
+  verifyBytes,
+} from "./keys.ts";
+export {
+  type Entitlement,
+  ENTITLEMENT_FORMAT,
+  type EntitlementCheck,
+  entitles,
+  signEntitlement,
+  verifyEntitlement,
+} from "./entitlement.ts";
+export { isModuleKey, MODULE_KEYS, type ModuleKey } from "./modules.ts";
 
 /**
  * Current schema version of a report batch. Bump when a field changes meaning.
@@ -42,77 +86,42 @@ export const CBOR_CONTENT_TYPE = "application/cbor";
 /** Path the manager receives report batches on. */
 export const INGEST_PATH = "/api/v1/ingest";
 
-export type Stream = "flows";
-export const STREAMS: readonly Stream[] = ["flows"];
-
-export interface FlowBatch {
+/** One report batch of stream `S` (DESIGN §3, the fleet contract). */
+export interface BatchOf<S extends Stream> {
   v: number;
   appliance: string;
-  stream: Stream;
+  stream: S;
   seq: number;
   /** When the appliance encoded the batch, ms since the epoch. */
   sentAt: number;
-  records: FlowRecord[];
+  records: StreamRecords[S][];
+  /** Where the records came from (the appliance's own bookkeeping); the manager ignores it. */
+  source?: unknown;
 }
+export type FlowBatch = BatchOf<"flows">;
+export type EventBatch = BatchOf<"events">;
+export type RequestBatch = BatchOf<"requests">;
+/** A batch of any stream; narrow on `stream`. */
+export type ReportBatch = { [S in Stream]: BatchOf<S> }[Stream];
 
-export type DecodeResult = { ok: true; batch: FlowBatch } | { ok: false; error: string };
+export type DecodeResult = { ok: true; batch: ReportBatch } | { ok: false; error: string };
 
 // Records/structures make the batch ~40% of JSON's size (PLATFORM.md).
 const encoder = new Encoder({ useRecords: true, mapsAsObjects: true });
 const decoder = new Decoder({ useRecords: true, mapsAsObjects: true });
 
-export function encodeBatch(batch: FlowBatch): Uint8Array {
+export function encodeBatch(batch: ReportBatch): Uint8Array {
   return encoder.encode(batch);
 }
-
-const MAX_BY_KIND = { u8: 0xff, u16: 0xffff, u32: 0xffffffff, flag: 1 } as const;
-const CLOSE_TYPES = new Set(Object.keys(CLOSE_TYPE_NAMES).map(Number));
-const OBSERVATION_POINT_SET = new Set(OBSERVATION_POINTS);
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x) && !(x instanceof Uint8Array);
 }
 
 /**
- * Checks one record; a record of an older version gets the defaults of the fields it predates
- * (written into `x`). Returns the first problem, named with its path.
- */
-function checkFlow(x: unknown, at: string, version: number): string | undefined {
-  if (!isRecord(x)) return `${at}: expected a map`;
-  for (const spec of FLOW_FIELDS) {
-    const key = spec.key;
-    let value = x[key];
-    if (value === undefined) {
-      if (spec.since <= version) return `${at}.${key}: missing`;
-      value = x[key] = v1Default(key, x);
-    }
-    if (spec.kind === "ip") {
-      if (typeof value !== "string" || value.length === 0 || value.length > 45) {
-        return `${at}.${key}: expected an IP address string`;
-      }
-    } else if (spec.kind === "op") {
-      if (typeof value !== "string" || !OBSERVATION_POINT_SET.has(value)) {
-        return `${at}.${key}: expected an observation point (${OBSERVATION_POINTS.join(", ")})`;
-      }
-    } else {
-      if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-        return `${at}.${key}: expected a non-negative integer, got ${JSON.stringify(value)}`;
-      }
-      const max = spec.kind === "count" ? Number.MAX_SAFE_INTEGER : MAX_BY_KIND[spec.kind];
-      if (value > max) return `${at}.${key}: out of range (at most ${max})`;
-    }
-  }
-  if (x.ipVersion !== 4 && x.ipVersion !== 6) return `${at}.ipVersion: expected 4 or 6`;
-  if ((x.endTime as number) < (x.startTime as number)) return `${at}.endTime: before startTime`;
-  if (!CLOSE_TYPES.has(x.closeType as number)) {
-    return `${at}.closeType: unknown close type ${x.closeType}`;
-  }
-  return undefined;
-}
-
-/**
- * Checks the envelope and every record; the first problem found is named with its path. Records
- * of a v1 batch get the defaults of the v2 fields, so the batch returned is always current.
+ * Checks the envelope and every record with its stream's check (streams.ts); the first problem
+ * found is named with its path. Records of an older version are brought up to date, so the
+ * batch returned is always current.
  */
 export function validateBatch(x: unknown): DecodeResult {
   if (!isRecord(x)) return { ok: false, error: "batch: expected a CBOR map" };
@@ -128,10 +137,17 @@ export function validateBatch(x: unknown): DecodeResult {
   if (typeof x.appliance !== "string" || x.appliance.length === 0 || x.appliance.length > 128) {
     return { ok: false, error: "appliance: expected a non-empty string of at most 128 characters" };
   }
-  if (typeof x.stream !== "string" || !(STREAMS as readonly string[]).includes(x.stream)) {
+  if (!isStream(x.stream)) {
     return {
       ok: false,
       error: `stream: unknown stream ${JSON.stringify(x.stream)} (known: ${STREAMS.join(", ")})`,
+    };
+  }
+  const spec = STREAM_SPECS[x.stream];
+  if (x.v < spec.since) {
+    return {
+      ok: false,
+      error: `v: stream ${x.stream} needs schema version ${spec.since} or later, got ${x.v}`,
     };
   }
   if (typeof x.seq !== "number" || !Number.isSafeInteger(x.seq) || x.seq < 0) {
@@ -140,10 +156,10 @@ export function validateBatch(x: unknown): DecodeResult {
   if (typeof x.sentAt !== "number") return { ok: false, error: "sentAt: expected a number" };
   if (!Array.isArray(x.records)) return { ok: false, error: "records: expected an array" };
   for (let i = 0; i < x.records.length; i++) {
-    const problem = checkFlow(x.records[i], `records[${i}]`, x.v);
+    const problem = spec.check(x.records[i], `records[${i}]`, x.v);
     if (problem) return { ok: false, error: problem };
   }
-  return { ok: true, batch: x as unknown as FlowBatch };
+  return { ok: true, batch: x as unknown as ReportBatch };
 }
 
 /** Decodes and validates bytes received from an appliance. Never throws. */

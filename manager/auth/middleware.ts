@@ -80,26 +80,47 @@ async function submittedCsrf(c: Context): Promise<string | undefined> {
   }
 }
 
+/** Looks an appliance credential up (manager/fleet): its appliance, or undefined when unknown or revoked. */
+export type ApplianceAuthenticator = (
+  credential: string,
+) => Promise<{ applianceId: string } | undefined>;
+
+const APPLIANCE_REFUSED = "appliance credential unknown or revoked";
+
 /**
- * The appliance seam (issue #4 puts appliance credentials here). Until then ingest stays open
- * to appliances without credentials; user credentials are refused so that a user's token can
- * never pass for an appliance, and browser cookies are ignored.
+ * Appliance routes accept only an appliance credential (`Bearer tpla_…`), checked against the
+ * appliance table on every request so that a revocation takes effect at once. User credentials
+ * are refused (403) so that a user's token can never pass for an appliance; cookies are ignored.
  */
-function appliancePrincipal(c: Context): Principal | { refused: string } {
+async function appliancePrincipal(
+  c: Context,
+  appliances: ApplianceAuthenticator | undefined,
+): Promise<Principal | { status: 401 | 403; refused: string }> {
   const authorization = c.req.header("authorization");
-  if (authorization === undefined) return { kind: "appliance", credential: "none" };
+  if (authorization === undefined) {
+    return {
+      status: 401,
+      refused: "appliance routes need the appliance's credential (Authorization: Bearer tpla_…)",
+    };
+  }
   const token = BEARER.exec(authorization)?.[1] ?? "";
   if (token.startsWith(APPLIANCE_TOKEN_PREFIX)) {
-    // TODO(#4): verify the appliance credential against its table.
-    return { kind: "appliance", credential: "unverified" };
+    const found = appliances ? await appliances(token) : undefined;
+    if (!found) return { status: 401, refused: APPLIANCE_REFUSED };
+    return { kind: "appliance", applianceId: found.applianceId };
   }
   const what = token.startsWith(USER_TOKEN_PREFIX) ? "user API tokens" : "this credential";
   return {
+    status: 403,
     refused: `${what} cannot be used for appliance routes; appliances use their own credential`,
   };
 }
 
-export function authMiddleware(auth: Auth): MiddlewareHandler {
+/** `appliances` checks appliance credentials; without it every appliance route answers 401. */
+export function authMiddleware(
+  auth: Auth,
+  appliances?: ApplianceAuthenticator,
+): MiddlewareHandler {
   const { policy, settings } = auth;
   return async (c, next) => {
     c.set("clientIp", clientIp(c, settings.trustProxy));
@@ -111,8 +132,8 @@ export function authMiddleware(auth: Auth): MiddlewareHandler {
       return securityHeaders(c, true);
     }
     if (access === "appliance") {
-      const principal = appliancePrincipal(c);
-      if ("refused" in principal) return deny(c, 403, principal.refused);
+      const principal = await appliancePrincipal(c, appliances);
+      if ("refused" in principal) return deny(c, principal.status, principal.refused);
       c.set("principal", principal);
       return await next();
     }

@@ -25,7 +25,7 @@ export { runAuthCommand, USER_USAGE } from "./cli.ts";
 export type { CliInput, CliIo } from "./cli.ts";
 export { AuthError, nameProblem, statusOf } from "./errors.ts";
 export { LINK_TTL_MS, ONCE_PATH, SignInLinks, signInUrl } from "./links.ts";
-export { authMiddleware } from "./middleware.ts";
+export { type ApplianceAuthenticator, authMiddleware } from "./middleware.ts";
 export {
   hashPassword,
   MIN_PASSWORD_LENGTH,

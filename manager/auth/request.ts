@@ -21,7 +21,7 @@ export type Principal =
     scope: TokenScope;
     tokenId: number;
   }
-  | { kind: "appliance"; credential: "none" | "unverified" };
+  | { kind: "appliance"; applianceId: string };
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -93,7 +93,7 @@ export function actorOf(c: Context): Actor | undefined {
   const p = c.get("principal");
   const ip = c.get("clientIp");
   if (!p) return undefined;
-  if (p.kind === "appliance") return { kind: "appliance", name: "appliance", ip };
+  if (p.kind === "appliance") return { kind: "appliance", name: p.applianceId, ip };
   return { kind: p.kind === "session" ? "user" : "token", id: p.user.id, name: p.user.name, ip };
 }
 

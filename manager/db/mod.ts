@@ -11,5 +11,19 @@
  */
 export { type Database, DatabaseError, type Drizzle, openDatabase } from "./client.ts";
 export { appliedMigrations, migrate, MIGRATIONS_DIR, readJournal } from "./migrate.ts";
-export { dayStart, PartitionManager, partitionName } from "./partitions.ts";
-export { flowLog, ingestBatch } from "./schema/mod.ts";
+export {
+  dayStart,
+  PARTITIONED_TABLES,
+  type PartitionedTable,
+  PartitionManager,
+  partitionName,
+} from "./partitions.ts";
+export {
+  applyRetention,
+  type DroppedPartition,
+  RETENTION_DEFAULTS,
+  type RetentionLimit,
+  type RetentionReport,
+  type RetentionSettings,
+} from "./retention.ts";
+export { flowLog, ingestBatch, requestLog } from "./schema/mod.ts";

@@ -4,7 +4,7 @@ import type { Database } from "./client.ts";
 const DAY_MS = 86_400_000;
 
 /** Tables partitioned by RANGE ("time"), one partition per UTC day. */
-export const PARTITIONED_TABLES = ["flow_log"] as const;
+export const PARTITIONED_TABLES = ["flow_log", "appliance_event", "request_log"] as const;
 export type PartitionedTable = typeof PARTITIONED_TABLES[number];
 
 export function dayStart(ms: number): number {
@@ -56,6 +56,11 @@ export class PartitionManager {
       if (!/already exists/.test(String((err as Error).message))) throw err;
     }
     this.#known.add(name);
+  }
+
+  /** Forgets the cached partitions of `table` (retention dropped some): the next ensure checks. */
+  forget(table: PartitionedTable): void {
+    for (const name of this.#known) if (name.startsWith(`${table}_p`)) this.#known.delete(name);
   }
 
   async list(table: PartitionedTable): Promise<string[]> {

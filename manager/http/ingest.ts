@@ -1,12 +1,26 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { CBOR_CONTENT_TYPE, decodeBatch } from "../../appliance/wire/mod.ts";
-import { ingestFlows } from "../ingest/mod.ts";
+import { RejectedValueError, SeqConflictError, storeBatch, WriteQueue } from "../ingest/mod.ts";
 import type { AppDeps } from "../app.ts";
 import { HttpError } from "./errors.ts";
 
-/** `POST /api/v1/ingest`: one CBOR report batch per request (appliance/wire/). */
+/** Seconds an appliance waits after a 429: the queue drains in well under that. */
+const QUEUE_FULL_RETRY_AFTER_S = 1;
+/** Seconds after a 503 (database unavailable). */
+const DATABASE_RETRY_AFTER_S = 5;
+
+function log(level: "warn" | "error", msg: string, fields: Record<string, unknown>): void {
+  console.error(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+}
+
+/**
+ * `POST /api/v1/ingest`: one CBOR report batch per request (appliance/wire/, fleet contract):
+ * size (413), content type (415), CBOR (400), schema and values (422), the credential's
+ * appliance (403), then the write queue (429) and one transaction (200, 409, 503).
+ */
 export function ingestRoutes(deps: AppDeps): Hono {
+  const queue = deps.writeQueue ?? new WriteQueue({ concurrency: 4, waiting: 16 });
   const app = new Hono();
   app.post(
     "/",
@@ -33,22 +47,47 @@ export function ingestRoutes(deps: AppDeps): Hono {
         const status = decoded.error.startsWith("body:") ? 400 : 422;
         throw new HttpError(status, `rejected batch: ${decoded.error}`);
       }
-      let result;
+      const batch = decoded.batch;
+      // Appliance credentials carry their appliance id (fleet contract); a batch names its own.
+      const principal = c.get("principal");
+      if (principal?.kind === "appliance" && principal.applianceId !== batch.appliance) {
+        throw new HttpError(
+          403,
+          `batch.appliance ${JSON.stringify(batch.appliance)} does not match the credential's ` +
+            `appliance ${JSON.stringify(principal.applianceId)}`,
+        );
+      }
+      let outcome;
       try {
-        result = await ingestFlows(deps.database, deps.partitions, decoded.batch);
+        // AutoTagging: one tagger per batch (cached by the inventory until it changes).
+        const tagger = batch.stream === "flows" ? await deps.inventory?.tagger() : undefined;
+        outcome = await queue.run(() =>
+          storeBatch(deps.database, deps.partitions, batch, { tagger })
+        );
       } catch (err) {
-        console.error(JSON.stringify({
-          level: "error",
-          msg: "ingest failed",
-          appliance: decoded.batch.appliance,
-          seq: decoded.batch.seq,
+        if (err instanceof SeqConflictError) throw new HttpError(409, err.message);
+        if (err instanceof RejectedValueError) {
+          throw new HttpError(422, `rejected batch: ${err.message}`);
+        }
+        log("error", "ingest failed", {
+          appliance: batch.appliance,
+          stream: batch.stream,
+          seq: batch.seq,
           error: String((err as Error)?.message ?? err),
-        }));
+        });
         throw new HttpError(503, "database unavailable; batch not stored, retry later", {
-          "Retry-After": "5",
+          "Retry-After": String(DATABASE_RETRY_AFTER_S),
         });
       }
-      return c.json(result);
+      if (outcome.full) {
+        throw new HttpError(
+          429,
+          `ingest write queue full (${queue.options.concurrency} writing, ` +
+            `${queue.options.waiting} waiting); retry later`,
+          { "Retry-After": String(QUEUE_FULL_RETRY_AFTER_S) },
+        );
+      }
+      return c.json(outcome.value);
     },
   );
   return app;

@@ -3,19 +3,9 @@
 // the navigation lock and the data filter (data_filter.ts) all read this table; a new route or
 // page of a module registers here and nowhere else.
 
-/** The eight license module keys, in DESIGN §1 / §9 order. */
-export const MODULE_KEYS = [
-  "traffic_distribution",
-  "network_monitoring",
-  "call_monitoring",
-  "db_monitoring",
-  "function_monitoring",
-  "app_monitoring",
-  "metrics_monitoring",
-  "log_monitoring",
-] as const;
+import { isModuleKey, MODULE_KEYS, type ModuleKey } from "../../appliance/wire/mod.ts";
 
-export type ModuleKey = typeof MODULE_KEYS[number];
+export { isModuleKey, MODULE_KEYS, type ModuleKey };
 
 /** DESIGN §7: l7 signal_source values. */
 export const SIGNAL_SOURCE = { packet: 0, ebpf: 3, otel: 4 } as const;
@@ -70,19 +60,28 @@ export const MODULES: Readonly<Record<ModuleKey, ModuleSpec>> = {
   network_monitoring: {
     key: "network_monitoring",
     label: "Network monitoring",
-    routes: ["/flows", "/api/v1/flows"],
+    routes: ["/flows", "/api/v1/flows", "/network", "/api/v1/netmon"],
     requestLogRows: { signalSources: [SIGNAL_SOURCE.packet], l7Protocols: [20, 120] },
   },
   call_monitoring: {
     key: "call_monitoring",
     label: "Call monitoring",
-    routes: [],
+    // Network monitoring alone reads the HTTP/DNS rows of the request log at /network/requests
+    // (its own prefix); the data filter decides the rows on both.
+    routes: [
+      "/requests",
+      "/api/v1/requests",
+      "/app/resource",
+      "/app/path",
+      "/app/topology",
+      "/api/v1/app",
+    ],
     requestLogRows: { signalSources: [SIGNAL_SOURCE.packet, SIGNAL_SOURCE.ebpf] },
   },
   db_monitoring: {
     key: "db_monitoring",
     label: "DB monitoring",
-    routes: [],
+    routes: ["/db", "/api/v1/db"],
     requestLogRows: {
       signalSources: [SIGNAL_SOURCE.packet, SIGNAL_SOURCE.ebpf],
       l7Protocols: DATABASE_L7_PROTOCOLS,
@@ -112,10 +111,6 @@ export const MODULES: Readonly<Record<ModuleKey, ModuleSpec>> = {
     routes: [],
   },
 };
-
-export function isModuleKey(value: string): value is ModuleKey {
-  return (MODULE_KEYS as readonly string[]).includes(value);
-}
 
 /** Every gated path prefix with its module, longest first so the most specific one wins. */
 export function gatedRoutes(): { prefix: string; module: ModuleKey }[] {

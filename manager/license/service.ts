@@ -274,11 +274,10 @@ export class LicenseService {
     return sent;
   }
 
-  /** Distinct appliances seen, for usage against the appliance limit. */
+  /** Enrolled, non-revoked appliances: usage against the appliance limit. */
   async appliancesInUse(): Promise<number> {
-    // TODO(#4): count enrolled appliances once enrollment exists; flow_log is the stand-in.
     const [row] = await this.#database.rows<{ n: number | string }>(
-      sql`select count(*) as n from (select distinct appliance_id from flow_log) as seen`,
+      sql`select count(*) as n from appliance where revoked_at is null`,
     );
     return Number(row?.n ?? 0);
   }

@@ -222,8 +222,8 @@ export function computeLicensing(licenses: readonly LicenseTerms[], now: number)
 }
 
 /**
- * Whether one more appliance may enroll: the licenses in effect allow `limits.appliances`.
- * TODO(#4): enrollment calls this with the number of enrolled appliances and refuses beyond it.
+ * Whether one more appliance may enroll: the licenses in effect allow `limits.appliances`;
+ * `enrolled` counts enrolled, non-revoked appliances (manager/fleet enrollment).
  */
 export function mayEnrollAppliance(state: LicensingState, enrolled: number): boolean {
   return enrolled < state.limits.appliances;

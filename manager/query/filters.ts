@@ -1,14 +1,23 @@
 /** Raw filter values as typed by the user (the URL's query string), kept for re-rendering. */
+import type { SearchClause } from "./search.ts";
+import { parseSearch } from "./search.ts";
+
 export interface RawFlowFilters {
+  /** The search expression (`service_1 = checkout and byte_tx > 1000`). */
+  q: string;
   ip: string;
   port: string;
   protocol: string;
   from: string;
   to: string;
   page: number;
+  /** Chosen table columns (the column chooser), in order; empty = the default set. */
+  cols: string[];
 }
 
 export interface FlowQuery {
+  /** Clauses of the search expression, all of which must hold. */
+  search?: SearchClause[];
   /** An address or a CIDR prefix, matched against either side. */
   ip?: string;
   port?: number;
@@ -19,7 +28,9 @@ export interface FlowQuery {
   pageSize: number;
 }
 
-export type FilterErrors = Partial<Record<"ip" | "port" | "protocol" | "from" | "to", string>>;
+export type FilterErrors = Partial<
+  Record<"q" | "ip" | "port" | "protocol" | "from" | "to", string>
+>;
 
 const PROTOCOL_NAMES: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58 };
 
@@ -76,17 +87,26 @@ export function parseFlowFilters(
   const get = (k: string) => (params.get(k) ?? "").trim();
   const pageRaw = get("page");
   const page = /^\d{1,6}$/.test(pageRaw) && Number(pageRaw) >= 1 ? Number(pageRaw) : 1;
+  const cols = params.getAll("cols").flatMap((c) => c.split(",")).map((c) => c.trim())
+    .filter((c) => /^[a-z0-9_]{1,40}$/.test(c));
   const raw: RawFlowFilters = {
+    q: get("q"),
     ip: get("ip"),
     port: get("port"),
     protocol: get("protocol"),
     from: get("from"),
     to: get("to"),
     page,
+    cols: [...new Set(cols)].slice(0, 60),
   };
   const errors: FilterErrors = {};
   const query: FlowQuery = { page, pageSize };
 
+  if (raw.q) {
+    const search = parseSearch(raw.q);
+    if ("error" in search) errors.q = search.error;
+    else if (search.clauses.length > 0) query.search = search.clauses;
+  }
   if (raw.ip) {
     const ip = parseIpFilter(raw.ip);
     if ("error" in ip) errors.ip = ip.error;

@@ -3,14 +3,64 @@ import type { PgColumn } from "drizzle-orm/pg-core";
 import { FLOW_FIELDS, type FlowRecord } from "../../appliance/wire/mod.ts";
 import { type Database, flowLog } from "../db/mod.ts";
 import type { FlowQuery } from "./filters.ts";
+import type { SearchClause } from "./search.ts";
 
-/** One flow-log row: the appliance's record (wire names) and the appliance that sent it. */
-export type FlowRowOut = FlowRecord & { appliance: string };
+/** The AutoTagging columns of a row (client `…0`, server `…1`). */
+export interface FlowTagsOut {
+  region0: string;
+  vpc0: string;
+  subnet0: string;
+  subnetId0: number;
+  host0: string;
+  service0: string;
+  podNs0: string;
+  pod0: string;
+  labels0: Record<string, string>;
+  region1: string;
+  vpc1: string;
+  subnet1: string;
+  subnetId1: number;
+  host1: string;
+  service1: string;
+  podNs1: string;
+  pod1: string;
+  labels1: Record<string, string>;
+}
 
-/** Every record column under its wire name, plus the appliance. */
-const ROW_COLUMNS: Record<string, PgColumn> = {
-  ...Object.fromEntries(FLOW_FIELDS.map(({ key }) => [key, flowLog[key]])),
+/**
+ * One flow-log row: the appliance's record (wire names), the appliance that sent it, its tags,
+ * and its key (`appliance`, `time` in ms, `id`), which {@link queryFlowRow} looks up.
+ */
+export type FlowRowOut = FlowRecord & FlowTagsOut & { appliance: string; id: number; time: number };
+
+export const TAG_KEYS: readonly (keyof FlowTagsOut)[] = [
+  "region0",
+  "vpc0",
+  "subnet0",
+  "subnetId0",
+  "host0",
+  "service0",
+  "podNs0",
+  "pod0",
+  "labels0",
+  "region1",
+  "vpc1",
+  "subnet1",
+  "subnetId1",
+  "host1",
+  "service1",
+  "podNs1",
+  "pod1",
+  "labels1",
+];
+
+/** Every record column under its wire name, plus the appliance, key and tags. */
+export const ROW_COLUMNS: Record<string, PgColumn> = {
+  id: flowLog.id,
+  time: flowLog.time,
   appliance: flowLog.applianceId,
+  ...Object.fromEntries(FLOW_FIELDS.map(({ key }) => [key, flowLog[key]])),
+  ...Object.fromEntries(TAG_KEYS.map((key) => [key, flowLog[key]])),
 };
 
 export interface ChartBucket {
@@ -38,8 +88,29 @@ export function bucketSecondsFor(spanMs: number): number {
   return nice * 60;
 }
 
-function conditions(q: FlowQuery): SQL | undefined {
+function clauseSql(c: SearchClause): SQL {
+  const col = sql.raw(`"flow_log"."${c.field.column}"`);
+  const ops = { "=": "=", "!=": "<>", ">": ">", ">=": ">=", "<": "<", "<=": "<=", "~": "" };
+  if (c.field.type === "ip") {
+    const inside = sql`${col} <<= ${c.value}::inet`;
+    return c.op === "=" ? inside : sql`not (${inside})`;
+  }
+  if (c.field.type === "time") {
+    return sql`${col} ${sql.raw(ops[c.op])} ${
+      new Date(c.value as number).toISOString()
+    }::timestamptz`;
+  }
+  const target = c.field.type === "labels" ? sql`coalesce(${col} ->> ${c.labelKey!}, '')` : col;
+  if (c.op === "~") {
+    const pattern = `%${String(c.value).replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    return sql`${target} ilike ${pattern}`;
+  }
+  return sql`${target} ${sql.raw(ops[c.op])} ${c.value}`;
+}
+
+export function conditions(q: FlowQuery): SQL | undefined {
   const parts: (SQL | undefined)[] = [];
+  for (const clause of q.search ?? []) parts.push(clauseSql(clause));
   if (q.ip !== undefined) {
     parts.push(sql`(${flowLog.ip0} <<= ${q.ip}::inet or ${flowLog.ip1} <<= ${q.ip}::inet)`);
   }
@@ -52,7 +123,7 @@ function conditions(q: FlowQuery): SQL | undefined {
   return and(...parts);
 }
 
-function stripHostPrefix(addr: string): string {
+export function stripHostPrefix(addr: string): string {
   // inet renders a host address without /32 or /128, but be robust to drivers that keep it.
   return addr.replace(/\/(32|128)$/, "");
 }
@@ -92,10 +163,37 @@ export async function queryFlows(database: Database, q: FlowQuery): Promise<Flow
     total,
     bucketSeconds,
     chart,
-    rows: (rows as unknown as FlowRowOut[]).map((r) => ({
-      ...r,
-      ip0: stripHostPrefix(r.ip0),
-      ip1: stripHostPrefix(r.ip1),
-    })),
+    rows: (rows as unknown as FlowRowOut[]).map(outRow),
   };
+}
+
+/** A selected row as the UI and the API show it. */
+export function outRow(r: FlowRowOut): FlowRowOut {
+  return {
+    ...r,
+    time: new Date(r.time).getTime(),
+    ip0: stripHostPrefix(r.ip0),
+    ip1: stripHostPrefix(r.ip1),
+  };
+}
+
+/** The key of a row in URLs: `appliance:timeMs:id`. */
+export function flowKey(r: { appliance: string; time: number; id: number }): string {
+  return `${r.appliance}:${r.time}:${r.id}`;
+}
+
+/** One row by its key (see {@link flowKey}), or undefined. */
+export async function queryFlowRow(
+  database: Database,
+  key: string,
+): Promise<FlowRowOut | undefined> {
+  const m = /^(.{1,200}):(\d{1,15}):(\d{1,18})$/.exec(key);
+  if (!m) return undefined;
+  const [, appliance, time, id] = m as unknown as [string, string, string, string];
+  const [row] = await database.db.select(ROW_COLUMNS).from(flowLog).where(and(
+    eq(flowLog.applianceId, appliance),
+    eq(flowLog.time, new Date(Number(time))),
+    eq(flowLog.id, Number(id)),
+  ));
+  return row ? outRow(row as unknown as FlowRowOut) : undefined;
 }

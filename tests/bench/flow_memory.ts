@@ -1,7 +1,7 @@
 /**
  * Flow-table memory per live flow: 1,000,000 distinct TCP flows (one SYN each, through the real
  * decoder) held live in one FlowTable; the heap and ArrayBuffer growth after a full GC, divided
- * by the flow count. Prints one JSON object. Needs `--v8-flags=--expose-gc`:
+ * by the flow count, and the table's own typed-array sizes divided by it. Prints one JSON object. Needs `--v8-flags=--expose-gc`:
  *
  *   deno run -A --v8-flags=--expose-gc tests/bench/flow_memory.ts [--flows 1000000]
  */
@@ -15,6 +15,8 @@ export interface FlowMemoryResult {
   liveFlows: number;
   /** (heap used + ArrayBuffers) growth / live flows. */
   bytesPerFlow: number;
+  /** The table's typed arrays (slots at capacity, index) / live flows. */
+  arrayBytesPerFlow: number;
   heapBytes: number;
   externalBytes: number;
   rssBytes: number;
@@ -75,6 +77,7 @@ export function measureFlowMemory(flows: number): FlowMemoryResult {
     flows,
     liveFlows,
     bytesPerFlow: Math.round((heapBytes + externalBytes) / liveFlows),
+    arrayBytesPerFlow: Math.round(table.memoryBytes / liveFlows),
     heapBytes,
     externalBytes,
     rssBytes: after.rss - before.rss,

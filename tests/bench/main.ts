@@ -5,14 +5,19 @@
  * to stderr; stdout gets one table.
  *
  *   deno task bench [--runs 5] [--packets 2000000] [--filter "tcp port 80"] [--skip-live]
+ *     [--only packets|memory|live|ingest|l7] [--ingest-records 200000] [--l7-connections 9000]
+ *     (one section: e.g. `deno task bench --only packets`; `deno task bench ingest` = --only ingest)
+ *   deno task bench netmon [--rows 10000000] [--runs 20]   (network monitoring: netmon_bench.ts)
+ *   deno task bench distribute [--packets 1000000] [--runs 3]   (VXLAN sending: distribute_bench.ts)
  *
- * Our rows run in this process: each is timed from reading the file into memory to the last
- * packet (Deno's start-up excluded), one warm-up then `--runs` runs, median quoted. tcpdump and
+ * Our rows run in this process: each is timed from opening the file (mapped, as `appliance flows
+ * FILE` does) to the last packet (Deno's start-up excluded), one warm-up then `--runs` runs,
+ * median quoted; the note gives the same work over the file already read into memory. tcpdump and
  * tshark are timed as whole processes (median of `--runs`, tshark 3 at most). Single core: the
  * pipeline is one JavaScript thread.
  */
 import { parseArgs } from "node:util";
-import { openCapture, type PacketSource } from "../../appliance/capture/mod.ts";
+import { openCapture, openCaptureFile, type PacketSource } from "../../appliance/capture/mod.ts";
 import { Decoder } from "../../appliance/decode/mod.ts";
 import { buildFlows } from "../../appliance/pipeline.ts";
 import { filterOptionsFor, PacketFilter } from "../../appliance/policy/mod.ts";
@@ -47,8 +52,8 @@ function progress(line: string): void {
 const ME = import.meta.dirname ?? ".";
 
 /**
- * Our rows: each run reads the file into memory and processes every packet; the table shows the
- * whole run, the notes the processing alone (the packets already in memory).
+ * Our rows: each run opens the file as the appliance does and processes every packet; the table
+ * shows the whole run, the notes the processing alone (the packets already in memory).
  */
 async function ourRows(
   path: string,
@@ -56,6 +61,7 @@ async function ourRows(
   options: RunOptions,
 ): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
+  const bytes = await Deno.readFile(path);
   const measure = async (
     id: string,
     what: string,
@@ -63,18 +69,11 @@ async function ourRows(
     extra: Partial<BenchRow> = {},
   ) => {
     progress(`(${id}) ${what}`);
-    const processing: number[] = [];
-    const reading: number[] = [];
-    const { timing, count } = await timeInProcess(async () => {
-      const started = performance.now();
-      const bytes = await Deno.readFile(path);
-      const read = performance.now();
-      const count = fn(openCapture(bytes));
-      processing.push(performance.now() - read);
-      reading.push(read - started);
-      return count;
-    }, options);
-    const alone = summarize(processing.slice(options.warmups));
+    const { timing, count } = await timeInProcess(
+      async () => fn(await openCaptureFile(path)),
+      options,
+    );
+    const alone = (await timeInProcess(() => fn(openCapture(bytes)), options)).timing;
     const packets = extra.packets ?? count;
     rows.push({
       id,
@@ -83,12 +82,7 @@ async function ourRows(
       ratio: true,
       ...extra,
       packets,
-      note: `in memory ${(packets / alone.medianMs / 1000).toFixed(2)} Mpps` +
-        (id === "a"
-          ? `; reading the file takes ${
-            summarize(reading.slice(options.warmups)).medianMs.toFixed(0)
-          } ms`
-          : ""),
+      note: `in memory ${(packets / alone.medianMs / 1000).toFixed(2)} Mpps`,
     });
     return count;
   };
@@ -111,7 +105,6 @@ async function ourRows(
   });
   // The filter's own cost, from back-to-back walks over the same bytes already in memory
   // (with and without the filter), so that reading the file does not blur it.
-  const bytes = await Deno.readFile(path);
   for (const interpret of [false, true]) {
     const how = interpret ? "interpreted" : "compiled to JS";
     const id = interpret ? "g2" : "g1";
@@ -208,8 +201,13 @@ async function memoryRow(flows: number): Promise<BenchRow> {
     id: "m",
     what,
     value: `${result.bytesPerFlow} B/flow`,
-    note: `heap ${mb(result.heapBytes)} + ArrayBuffers ${mb(result.externalBytes)} after GC; ` +
-      `${result.liveFlows.toLocaleString("en-US")} live`,
+    note: `target ≤ 300 B/flow: ${result.bytesPerFlow <= 300 ? "MET" : "NOT MET"}; heap ${
+      mb(result.heapBytes)
+    } + ArrayBuffers ${
+      mb(result.externalBytes)
+    } after GC; typed arrays alone ${result.arrayBytesPerFlow} B/flow; ${
+      result.liveFlows.toLocaleString("en-US")
+    } live`,
   };
 }
 
@@ -225,17 +223,19 @@ async function liveRows(context: BenchContext): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const [i, row] of live.DEFAULT_ROWS.entries()) {
     const id = `h${i + 1}`;
-    const label = `live capture ${row.backend}, ${row.mode}`;
+    const label = `live capture ${row.backend}, ${row.mode}, ${
+      (row.rate / 1000).toLocaleString("en-US")
+    }k pkt/s`;
     context.progress(`(${id}) ${label}`);
     try {
-      const r = await live.runLiveCaptureBench({ backend: row.backend, mode: row.mode });
+      const r = await live.runLiveCaptureBench(row);
       const seconds = r.sent / r.sentRate;
       rows.push({
         id,
         what: label,
         packets: r.captured,
         timing: { medianMs: seconds * 1000, minMs: seconds * 1000, maxMs: seconds * 1000, runs: 1 },
-        note: `${r.targetRate.toLocaleString("en-US")} pkt/s asked, sent ${
+        note: `${r.sender} sender; ${r.targetRate.toLocaleString("en-US")} pkt/s asked, sent ${
           r.sent.toLocaleString("en-US")
         } at ${Math.round(r.sentRate).toLocaleString("en-US")}/s, captured ${
           r.captured.toLocaleString("en-US")
@@ -307,16 +307,71 @@ function render(rows: BenchRow[], capture: { packets: number; bytes: number }): 
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
+  // `deno task bench netmon [--rows N] [--runs N]`: its own flags (netmon_bench.ts).
+  if (Deno.args[0] === "netmon") {
+    const { netmonBench } = await import("./netmon_bench.ts");
+    return await netmonBench(Deno.args.slice(1));
+  }
+  // `deno task bench distribute [--packets N] [--runs N]`: VXLAN sending (distribute_bench.ts).
+  if (Deno.args[0] === "distribute") {
+    const { distributeBench, renderDistributeBench } = await import("./distribute_bench.ts");
+    console.log(renderDistributeBench(await distributeBench(Deno.args.slice(1))));
+    return 0;
+  }
+  const { values, positionals } = parseArgs({
     args: Deno.args,
+    allowPositionals: true,
     options: {
       runs: { type: "string", default: "5" },
       packets: { type: "string", default: "2000000" },
       filter: { type: "string", default: "tcp port 80" },
       "memory-flows": { type: "string", default: "1000000" },
       "skip-live": { type: "boolean", default: false },
+      only: { type: "string" },
+      "ingest-records": { type: "string", default: "200000" },
+      "l7-connections": { type: "string", default: "9000" },
     },
   });
+  const sections = new Set(["packets", "memory", "live", "ingest", "l7"]);
+  // `deno task bench ingest` is `--only ingest`.
+  if (positionals[0] !== undefined && values.only === undefined) values.only = positionals[0];
+  if (values.only !== undefined) {
+    if (!sections.has(values.only)) {
+      console.error("bench: --only takes packets, memory, live, ingest or l7");
+      return 2;
+    }
+    for (const name of [...sections]) if (name !== values.only) sections.delete(name);
+  }
+  if (values["skip-live"]) sections.delete("live");
+  const ingestRecords = Number(values["ingest-records"]);
+  // Manager ingest into PostgreSQL (ingest_bench.ts): its own table, rows/s beside psql \copy.
+  const ingest = async () => {
+    const { ingestRows, renderIngest } = await import("./ingest_bench.ts");
+    const rows = await ingestRows({ records: ingestRecords, progress });
+    return `Manager ingest, ${ingestRecords.toLocaleString("en-US")} flow records ` +
+      `(DATABASE_URL):\n${renderIngest(rows)}`;
+  };
+  // L7 parsing (l7_bench.ts): decode + flow vs decode + flow + L7 on its own generated capture.
+  const l7 = async () => {
+    const { renderL7Bench, runL7Bench } = await import("./l7_bench.ts");
+    const runs = Number(values.runs);
+    return renderL7Bench(
+      await runL7Bench({
+        connections: Number(values["l7-connections"]),
+        runs: Number.isSafeInteger(runs) && runs > 0 ? runs : 5,
+        warmups: 1,
+        progress,
+      }),
+    );
+  };
+  if (sections.size === 1 && sections.has("l7")) {
+    console.log(await l7());
+    return 0;
+  }
+  if (sections.size === 1 && sections.has("ingest")) {
+    console.log(await ingest());
+    return 0;
+  }
   const runs = Number(values.runs);
   const minPackets = Number(values.packets);
   const memoryFlows = Number(values["memory-flows"]);
@@ -325,6 +380,7 @@ async function main(): Promise<number> {
     return 2;
   }
   progress(`capture of at least ${minPackets.toLocaleString("en-US")} packets`);
+  // The other sections name the capture in the table's title, so it is built (or found) anyway.
   const capture = await benchCapture(minPackets, progress);
   progress(
     `${capture.path}: ${capture.packets.toLocaleString("en-US")} packets${
@@ -332,12 +388,15 @@ async function main(): Promise<number> {
     }`,
   );
   const options = { runs, warmups: 1 };
-  const rows = [
-    ...await ourRows(capture.path, values.filter, options),
-    ...await externalRows(capture.path, capture.packets, values.filter, options),
-    await memoryRow(memoryFlows),
-  ];
-  if (!values["skip-live"]) {
+  const rows: BenchRow[] = [];
+  if (sections.has("packets")) {
+    rows.push(
+      ...await ourRows(capture.path, values.filter, options),
+      ...await externalRows(capture.path, capture.packets, values.filter, options),
+    );
+  }
+  if (sections.has("memory")) rows.push(await memoryRow(memoryFlows));
+  if (sections.has("live")) {
     rows.push(
       ...await liveRows({
         capturePath: capture.path,
@@ -352,6 +411,8 @@ async function main(): Promise<number> {
     (order.indexOf(x.id) + 1 || 99) - (order.indexOf(y.id) + 1 || 99) || x.id.localeCompare(y.id)
   );
   console.log(render(rows, capture));
+  if (sections.has("ingest")) console.log(`\n${await ingest()}`);
+  if (sections.has("l7")) console.log(`\n${await l7()}`);
   return 0;
 }
 

@@ -3,6 +3,9 @@ import { CHROMIUM, launchChromium, OUTPUT } from "../support/browser.ts";
 import { installLicenseWithCli } from "../support/license.ts";
 import { browserCookies, managerAuthEnv, signInOverHttp } from "../support/auth.ts";
 import { runDeno, startManager } from "../support/procs.ts";
+import { seedFlows, seedRecords } from "../support/flow_seed.ts";
+import { compileTagger, EMPTY_SNAPSHOT } from "../../manager/inventory/mod.ts";
+import { enrollmentTokenWithCli, enrollWithToken } from "../support/appliance.ts";
 import { testWithTools } from "../support/tools.ts";
 
 testWithTools(
@@ -12,6 +15,8 @@ testWithTools(
     const tmp = await Deno.makeTempDir({ prefix: "tapline-e2e-" });
     const env = { TAPLINE_DATA_DIR: `${tmp}/manager`, DATABASE_URL: "" };
     await installLicenseWithCli(env, { modules: ["network_monitoring"] });
+    // Before the manager starts: a running manager locks its PGlite folder.
+    const token = await enrollmentTokenWithCli(env);
     const manager = await startManager({ ...env, ...managerAuthEnv() });
     const browser = await launchChromium();
     try {
@@ -25,14 +30,8 @@ testWithTools(
         "3",
       ]);
       assert.equal(gen.code, 0, gen.stderr);
-      const replay = await runDeno("appliance/main.ts", [
-        "replay",
-        pcap,
-        "--manager",
-        manager.url,
-        "--appliance",
-        "e2e-box",
-      ]);
+      const stateDir = await enrollWithToken(manager.url, `${tmp}/appliance`, token, "e2e-box");
+      const replay = await runDeno("appliance/main.ts", ["replay", pcap, "--state-dir", stateDir]);
       assert.equal(replay.code, 0, replay.stderr);
       // Signed in as the admin (login_browser_test.ts goes through the sign-in page itself).
       const session = await signInOverHttp(manager.url);
@@ -126,6 +125,120 @@ testWithTools(
           Math.min(dns.length, 50),
         );
         await context.close();
+      });
+    } finally {
+      await browser.close();
+      await manager.stop();
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+);
+
+testWithTools(
+  "flow-log page in Chromium: search by tag, column chooser, detail panel, export",
+  [CHROMIUM],
+  async (t) => {
+    const tmp = await Deno.makeTempDir({ prefix: "tapline-e2e-search-" });
+    const env = { TAPLINE_DATA_DIR: `${tmp}/manager`, DATABASE_URL: "" };
+    await installLicenseWithCli(env, { modules: ["network_monitoring"] });
+    // Rows stored tagged, the way ingest tags them (manager/inventory Tagger.tagRow).
+    const tagger = compileTagger({
+      ...EMPTY_SNAPSHOT,
+      subnets: [{ id: 1, name: "office", cidr: "192.168.0.0/16", vpc: "", region: "", labels: {} }],
+      hosts: [{ name: "web-1", ips: ["10.2.0.80"], region: "eu-west", vpc: "", labels: {} }],
+      services: [{
+        name: "checkout",
+        protocol: 6,
+        endpoints: ["10.2.0.80:443"],
+        labels: { env: "prod" },
+      }],
+    });
+    await seedFlows(env.TAPLINE_DATA_DIR, seedRecords(90), { tagRow: (r) => tagger.tagRow(r) });
+    const manager = await startManager({ ...env, ...managerAuthEnv() });
+    const browser = await launchChromium();
+    try {
+      const session = await signInOverHttp(manager.url);
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.context().addCookies(browserCookies(manager.url, session));
+      await Deno.mkdir(OUTPUT, { recursive: true });
+      const rows = "#flow-results tr[data-flow-id]";
+
+      await t.step("the search bar filters by a server-side tag", async () => {
+        await page.goto(`${manager.url}/flows`);
+        await page.fill("#flow-filter-q", "service_1 = checkout");
+        await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 30, rows);
+        const servers = await page.locator(`${rows} td.endpoint:nth-of-type(5)`).allInnerTexts();
+        assert.ok(servers.length === 30 && servers.every((s) => s === "10.2.0.80:443"), servers[0]);
+        await page.fill("#flow-filter-q", "service_1 = nope and bogus = 1");
+        await page.locator("#flow-filter-q-error:not([hidden])").waitFor();
+        assert.match(
+          await page.locator("#flow-filter-q-error").innerText(),
+          /unknown field "bogus"/,
+        );
+        await page.fill("#flow-filter-q", "service_1 = checkout");
+        await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 30, rows);
+      });
+
+      await t.step("the column chooser adds tag columns and keeps them in the URL", async () => {
+        await page.click(".column-chooser summary");
+        await page.check(".column-chooser input[value=service_1]");
+        await page.check(".column-chooser input[value=host_1]");
+        await page.locator("#flow-results th[data-col=host_1]").waitFor();
+        assert.match(page.url(), /cols=.*service_1/);
+        const headers = await page.locator("#flow-results thead th").allInnerTexts();
+        assert.ok(
+          headers.includes("Service (server)") && headers.includes("Host (server)"),
+          headers.join("|"),
+        );
+        const first = await page.locator(`${rows}`).first().innerText();
+        assert.match(first, /checkout\s+web-1/);
+        await page.click(".column-chooser summary");
+        await page.screenshot({ path: `${OUTPUT}flows-columns.png`, fullPage: false });
+        // A reload (or a shared link) shows the same columns.
+        await page.reload();
+        assert.equal(await page.locator("#flow-results th[data-col=service_1]").count(), 1);
+      });
+
+      await t.step("clicking a row slides in the detail panel with every field", async () => {
+        await page.locator(rows).nth(2).locator("td.num").first().click();
+        await page.locator("#flow-detail.is-open").waitFor();
+        const text = await page.locator("#flow-detail").innerText();
+        assert.match(text, /Service\s+—\s+checkout/);
+        assert.match(text, /Host\s+—\s+web-1/);
+        assert.match(text, /syn_seq/);
+        // Links only to views that exist (N1's path / NAT pages once their nav entries are live).
+        const links = await page.locator("#flow-detail .detail-links a").allInnerTexts();
+        for (const l of links) assert.match(l, /^(Path analysis|NAT tracing)$/);
+        await page.waitForTimeout(250); // the slide-in transition, for the screenshot
+        await page.screenshot({ path: `${OUTPUT}flows-detail.png`, fullPage: false });
+        await page.click("#flow-detail .detail-close");
+        await page.waitForFunction(() =>
+          !document.querySelector("#flow-detail")?.classList.contains("is-open")
+        );
+        assert.match(page.url(), /cols=/, "closed in place, without leaving the search");
+      });
+
+      await t.step("without JavaScript the detail link opens the page with the panel", async () => {
+        const context = await browser.newContext({ javaScriptEnabled: false });
+        await context.addCookies(browserCookies(manager.url, session));
+        const plain = await context.newPage();
+        await plain.goto(`${manager.url}/flows?q=service_1+%3D+checkout`);
+        await plain.locator(`${rows} a.detail-link`).first().click();
+        await plain.waitForURL(/flow=/);
+        assert.match(await plain.locator("#flow-detail.is-open").innerText(), /checkout/);
+        await context.close();
+      });
+
+      await t.step("the export links download the current search", async () => {
+        const href = await page.locator("#flow-results a[href*='format=ndjson']").getAttribute(
+          "href",
+        );
+        assert.ok(href && /q=service_1/.test(href), href ?? "");
+        const res = await fetch(`${manager.url}${href}`, { headers: session.headers() });
+        assert.equal(res.headers.get("x-tapline-export-capped"), "false");
+        const lines = (await res.text()).trimEnd().split("\n").map((l) => JSON.parse(l));
+        assert.equal(lines.length, 30);
+        assert.ok(lines.every((l) => l.service_1 === "checkout" && l.labels_1.env === "prod"));
       });
     } finally {
       await browser.close();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { CHROMIUM, launchChromium, OUTPUT } from "../support/browser.ts";
 import { installLicenseWithCli } from "../support/license.ts";
 import { runDeno, startManager } from "../support/procs.ts";
+import { applianceIdOf, enrollmentTokenWithCli, enrollWithToken } from "../support/appliance.ts";
 import { testWithTools } from "../support/tools.ts";
 
 const PASSWORD = "browser test password 1";
@@ -24,6 +25,8 @@ testWithTools(
     const tmp = await Deno.makeTempDir({ prefix: "tapline-login-e2e-" });
     const env = { TAPLINE_DATA_DIR: `${tmp}/manager`, DATABASE_URL: "" };
     await installLicenseWithCli(env, { modules: ["network_monitoring"] });
+    // Before the manager starts: a running manager locks its PGlite folder.
+    const token = await enrollmentTokenWithCli(env);
     // No TAPLINE_ADMIN_PASSWORD: the first start prints a one-time link instead of a password.
     const manager = await startManager(env);
     const browser = await launchChromium();
@@ -33,14 +36,8 @@ testWithTools(
       const pcap = `${tmp}/capture.pcap`;
       const gen = await runDeno("tests/tools/gen_pcap.ts", ["--out", pcap, "--flows", "40"]);
       assert.equal(gen.code, 0, gen.stderr);
-      const replay = await runDeno("appliance/main.ts", [
-        "replay",
-        pcap,
-        "--manager",
-        manager.url,
-        "--appliance",
-        "login-e2e",
-      ]);
+      const stateDir = await enrollWithToken(manager.url, `${tmp}/appliance`, token, "login-e2e");
+      const replay = await runDeno("appliance/main.ts", ["replay", pcap, "--state-dir", stateDir]);
       assert.equal(replay.code, 0, replay.stderr);
       await Deno.mkdir(OUTPUT, { recursive: true });
 
@@ -91,7 +88,9 @@ testWithTools(
             page.click("#login-form button[type=submit]"),
           ]);
           assert.ok(await page.locator("#flow-results tr[data-flow-id]").count() > 0);
-          assert.ok((await page.locator("#flow-results").innerText()).includes("login-e2e"));
+          // Rows name the enrolled appliance by its id.
+          const results = await page.locator("#flow-results").innerText();
+          assert.ok(results.includes(applianceIdOf(stateDir)), results.slice(0, 300));
           const cookies = await page.context().cookies();
           const session = cookies.find((c) => c.name === "tapline_session")!;
           assert.equal(session.httpOnly, true);

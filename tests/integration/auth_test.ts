@@ -18,6 +18,7 @@ import {
 } from "../support/auth.ts";
 import { openTestDatabase, testEngines } from "../support/db.ts";
 import { cborRequest, flowBatch, flowRecord } from "../support/flows.ts";
+import { enrollTestAppliance } from "../support/fleet.ts";
 import { installTestLicense } from "../support/license.ts";
 
 const PASSWORD = "a long enough password";
@@ -354,24 +355,38 @@ for (const engine of testEngines()) {
         assert.equal((await request("/api/v1/me", { headers: goneToken.headers })).status, 401);
       });
 
-      await t.step("ingest stays open to appliances and refuses user credentials", async () => {
-        // Access control only decides who reaches ingest; what ingest answers is its own business.
-        const reached = (r: Response) => r.status !== 401 && r.status !== 403;
-        const batch = (seq: number, headers: Record<string, string> = {}) => {
-          const init = cborRequest(flowBatch([flowRecord()], { seq }));
-          return { ...init, headers: { ...init.headers, ...headers } };
-        };
-        assert.ok(reached(await request("/api/v1/ingest", batch(1))), "no credential needed");
-        const userToken = await tokenFor(auth, admin, "admin");
-        const refused = await request("/api/v1/ingest", batch(2, userToken.headers));
-        assert.equal(refused.status, 403);
-        assert.match((await refused.json()).error, /user API tokens cannot be used for appliance/);
-        const s = await sessionFor(auth, admin.id);
-        const withCookie = await request("/api/v1/ingest", batch(3, { cookie: s.cookie }));
-        assert.ok(reached(withCookie), "a session cookie is neither needed nor used");
-        const seam = batch(4, { authorization: `Bearer tpla_${"B".repeat(43)}` });
-        assert.ok(reached(await request("/api/v1/ingest", seam)), "the appliance credential seam");
-      });
+      await t.step(
+        "ingest needs an appliance credential and refuses user credentials",
+        async () => {
+          // Access control only decides who reaches ingest; what ingest answers is its own business.
+          const reached = (r: Response) => r.status !== 401 && r.status !== 403;
+          const appliance = await enrollTestAppliance({ app, database });
+          const batch = (seq: number, headers: Record<string, string> = {}) => {
+            const init = cborRequest(
+              flowBatch([flowRecord()], { seq, appliance: appliance.applianceId }),
+            );
+            return { ...init, headers: { ...init.headers, ...headers } };
+          };
+          const anonymous = await request("/api/v1/ingest", batch(1));
+          assert.equal(anonymous.status, 401);
+          assert.match((await anonymous.json()).error, /need the appliance's credential/);
+          const userToken = await tokenFor(auth, admin, "admin");
+          const refused = await request("/api/v1/ingest", batch(2, userToken.headers));
+          assert.equal(refused.status, 403);
+          assert.match(
+            (await refused.json()).error,
+            /user API tokens cannot be used for appliance/,
+          );
+          const s = await sessionFor(auth, admin.id);
+          const withCookie = await request("/api/v1/ingest", batch(3, { cookie: s.cookie }));
+          assert.equal(withCookie.status, 401, "a session cookie is not an appliance credential");
+          const unknown = batch(4, { authorization: `Bearer tpla_${"B".repeat(43)}` });
+          const forged = await request("/api/v1/ingest", unknown);
+          assert.equal(forged.status, 401);
+          assert.equal((await forged.json()).error, "appliance credential unknown or revoked");
+          assert.ok(reached(await request("/api/v1/ingest", batch(5, appliance.headers))));
+        },
+      );
     } finally {
       await tdb.dispose();
     }

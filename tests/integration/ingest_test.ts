@@ -1,11 +1,28 @@
 import assert from "node:assert/strict";
 import { Encoder } from "cbor-x";
 import { sql } from "drizzle-orm";
-import { CloseType, FLOW_FIELDS, type FlowRecord } from "../../appliance/wire/mod.ts";
+import {
+  CloseType,
+  FLOW_FIELDS,
+  type FlowBatch,
+  type FlowRecord,
+} from "../../appliance/wire/mod.ts";
 import { createApp } from "../../manager/app.ts";
 import { PartitionManager } from "../../manager/db/mod.ts";
 import { openTestDatabase, testEngines } from "../support/db.ts";
-import { cborRequest, flowBatch, flowRecord, flowRecordV1 } from "../support/flows.ts";
+import { cborRequest, flowBatch as testBatch, flowRecord, flowRecordV1 } from "../support/flows.ts";
+import { enrollTestAppliance } from "../support/fleet.ts";
+
+/**
+ * The wire record's fields of an API row (and its appliance): the row also carries its key
+ * (id, time) and the AutoTagging columns, which the appliance never sends.
+ */
+function wireView(row: unknown): Record<string, unknown> {
+  const r = row as Record<string, unknown>;
+  return Object.fromEntries(
+    [...FLOW_FIELDS.map((f) => f.key as string), "appliance"].map((k) => [k, r[k]]),
+  );
+}
 import { installTestLicense } from "../support/license.ts";
 import { adminApiHeaders } from "../support/auth.ts";
 
@@ -22,7 +39,21 @@ for (const engine of testEngines()) {
     const tdb = await openTestDatabase(engine);
     const { database } = tdb;
     const partitions = new PartitionManager(database);
-    const app = createApp({ database, partitions, maxBatchBytes: 64 * 1024, pageSize: 50 });
+    const managerApp = createApp({ database, partitions, maxBatchBytes: 64 * 1024, pageSize: 50 });
+    // Ingest needs an appliance credential, and a batch names the appliance it comes from.
+    const appliance = await enrollTestAppliance({ app: managerApp, database });
+    const app = {
+      request: (url: string, init: RequestInit = {}) =>
+        managerApp.request(
+          url,
+          url !== INGEST ? init : {
+            ...init,
+            headers: { ...init.headers as Record<string, string>, ...appliance.headers },
+          },
+        ),
+    };
+    const flowBatch = (records: FlowRecord[], over: Partial<FlowBatch> = {}) =>
+      testBatch(records, { appliance: appliance.applianceId, ...over });
     // /api/v1/flows needs network_monitoring (manager/license/modules.ts).
     await installTestLicense(database, { modules: ["network_monitoring"] });
     // Reading flows needs a user: an admin API token (tests/support/auth.ts).
@@ -33,7 +64,7 @@ for (const engine of testEngines()) {
       );
       return Number(r?.n);
     };
-    const reset = () => database.rows(sql`truncate flow_log, ingest_batch`);
+    const reset = () => database.rows(sql`truncate flow_log, ingest_batch, ingest_stream`);
 
     try {
       await t.step("a valid batch is stored and its values read back exactly", async () => {
@@ -63,7 +94,10 @@ for (const engine of testEngines()) {
         const api = await (await app.request("http://manager/api/v1/flows", { headers })).json();
         assert.equal(api.total, 2);
         const byId = new Map(api.rows.map((r: { flowId: number }) => [r.flowId, r]));
-        assert.deepEqual(byId.get(1), { ...records[0], appliance: "test-1" });
+        assert.deepEqual(wireView(byId.get(1)), {
+          ...records[0],
+          appliance: appliance.applianceId,
+        });
         const v6 = byId.get(2) as Record<string, unknown>;
         assert.equal(v6.ip0, "2001:db8::1");
         assert.equal(v6.vlan, 100);
@@ -148,13 +182,13 @@ for (const engine of testEngines()) {
         const zeros = Object.fromEntries(
           FLOW_FIELDS.filter((f) => f.since === 2 && f.kind !== "op").map((f) => [f.key, 0]),
         );
-        assert.deepEqual(row, {
+        assert.deepEqual(wireView(row), {
           ...zeros,
           ...v1,
           duration: v1.endTime - v1.startTime,
           isNewFlow: 1,
           observationPoint: "rest",
-          appliance: "test-1",
+          appliance: appliance.applianceId,
         });
       });
 

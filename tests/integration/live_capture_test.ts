@@ -9,6 +9,8 @@
 import assert from "node:assert/strict";
 import { IN_CI, testWithTools } from "../support/tools.ts";
 import { ROOT } from "../support/procs.ts";
+import { enrollmentTokenWithCli } from "../support/appliance.ts";
+import { installLicenseWithCli } from "../support/license.ts";
 
 const DENO = Deno.execPath();
 const REQUESTS = 12;
@@ -298,21 +300,33 @@ liveTest(
     const start = (proc: Proc) => (procs.push(proc), proc);
     try {
       await lab.setUp();
-      // A fresh namespace has every port free. The manager starts slowly (PGlite): let it
-      // start while the captures run; it is needed only when the replay sends.
+      // A fresh namespace has every port free. The manager (PGlite) gets a license and an
+      // enrollment token from its own command line before it starts (the folder is locked while
+      // it runs); the appliance enrolls inside the namespace, where the manager listens.
       const managerUrl = `http://127.0.0.1:${MANAGER_PORT}`;
+      const managerEnv = { TAPLINE_DATA_DIR: `${tmp}/manager`, DATABASE_URL: "" };
+      await installLicenseWithCli(managerEnv);
+      const token = await enrollmentTokenWithCli(managerEnv);
       const manager = start(lab.deno(
         lab.server,
         words(`run -A --unstable-net manager/main.ts
         serve --port ${MANAGER_PORT}`),
-        { TAPLINE_DATA_DIR: `${tmp}/manager`, DATABASE_URL: "" },
+        managerEnv,
       ));
+      await manager.waitFor(/listening on/, 120_000);
+      const stateDir = `${tmp}/appliance`;
+      const enroll = start(lab.deno(
+        lab.server,
+        words(`run -A appliance/main.ts
+        enroll --manager ${managerUrl} --token ${token} --state-dir ${stateDir}`),
+      ));
+      assert.equal((await enroll.exited()).code, 0, enroll.stderr());
       const server = start(lab.deno(lab.server, ["eval", SERVER_CODE]));
       const pcap = `${tmp}/tcpdump.pcap`;
       const tcpdump = start(spawn(
         "ip",
         words(`netns exec ${lab.server} tcpdump -i ${lab.serverIf}
-        -n -U -Z root -w ${pcap}`),
+        -n -U --immediate-mode -Z root -w ${pcap}`),
       ));
       const viaRing = start(lab.deno(
         lab.server,
@@ -322,7 +336,7 @@ liveTest(
       const replay = start(lab.deno(
         lab.server,
         words(`run -A --unstable-net appliance/main.ts
-        replay --interface ${lab.serverIf} --manager ${managerUrl} --appliance live-test`),
+        replay --interface ${lab.serverIf} --state-dir ${stateDir}`),
       ));
       const viaLibpcap = start(lab.deno(
         lab.server,
@@ -339,9 +353,8 @@ liveTest(
       assert.equal((await client.exited()).code, 0, client.stderr());
       const tagged = start(lab.deno(lab.client, ["eval", TAGGED_CODE(lab.clientIf)]));
       assert.equal((await tagged.exited()).code, 0, tagged.stderr());
-      await manager.waitFor(/listening on/, 120_000);
       // Let the kernel hand over the last partly filled ring blocks (20 ms block timeout).
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 1000));
       const captures = [viaRing, viaLibpcap, tcpdump, replay];
       for (const capture of captures) capture.signal("SIGINT");
       for (const capture of captures) {
@@ -350,6 +363,7 @@ liveTest(
 
       // What tcpdump wrote, through the same pipeline from the file.
       const fromFile = await run(DENO, words(`run -A appliance/main.ts flows ${pcap} --json`));
+      assert.ok(fromFile.trim(), `no flows in tcpdump's capture: ${tcpdump.stderr()}`);
       const expected = parseFlows(fromFile);
       const http = expected.filter((f) => f.protocol === 6 && f.serverPort === PORT);
       assert.equal(http.length, REQUESTS, fromFile);
@@ -379,7 +393,16 @@ liveTest(
       const [, tcp, udp] = /flows +[\d,]+ \((\d+) TCP, (\d+) UDP/.exec(summary) ?? [];
       // A row per flow and minute: a capture that outlives a minute boundary may add rows.
       assert.ok(Number(tcp) >= REQUESTS && Number(udp) >= 1, summary);
-      assert.match(summary, /batches sent +1 \(seq \d+-\d+\), 0 retries/);
+      assert.match(
+        summary,
+        /batches +1 spooled \(seq (\d+)-\1\); 1 sent \(0 already stored\), 0 retries/,
+      );
+      // L7 on the live capture: the HTTP requests went as stream `requests`, all sent.
+      assert.match(summary, new RegExp(`requests +[\\d,]+ requests \\(http ${REQUESTS}\\b`));
+      assert.match(
+        summary,
+        /request logs +(\d+) records in 1 batches spooled .*; \1 records in 1 batches sent/,
+      );
     } finally {
       for (const proc of procs) await proc.stop("SIGKILL");
       await lab.tearDown();

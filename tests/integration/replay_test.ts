@@ -4,6 +4,7 @@ import { createScratchDatabase, testEngines } from "../support/db.ts";
 import { installLicenseWithCli } from "../support/license.ts";
 import { managerAuthEnv, signInOverHttp } from "../support/auth.ts";
 import { runDeno, startManager } from "../support/procs.ts";
+import { applianceIdOf, enrollWithCli } from "../support/appliance.ts";
 
 /** A record's every field, in DESIGN §7's snake_case (as `flows --json` prints it). */
 const key = (columns: Record<string, unknown>) =>
@@ -26,7 +27,8 @@ for (const engine of testEngines()) {
     try {
       const ready = await fetch(`${manager.url}/readyz`);
       // Reading flows needs a signed-in user (the admin from TAPLINE_ADMIN_PASSWORD).
-      const { headers } = await signInOverHttp(manager.url);
+      const session = await signInOverHttp(manager.url);
+      const { headers } = session;
       assert.equal(ready.status, 200);
       assert.equal((await ready.json()).database, engine);
 
@@ -49,13 +51,17 @@ for (const engine of testEngines()) {
       assert.ok(expected.length >= 150, `the generator made ${expected.length} flow-log records`);
       assert.equal(expected.filter((r) => r.is_new_flow === 1).length, 150);
 
+      // The appliance enrolls with a one-time token, then reports as itself.
+      const stateDir = await enrollWithCli(manager.url, `${tmp}/appliance`, {
+        name: "replay-test",
+        session,
+      });
+      const applianceId = applianceIdOf(stateDir);
       const replay = await runDeno("appliance/main.ts", [
         "replay",
         pcap,
-        "--manager",
-        manager.url,
-        "--appliance",
-        "replay-test",
+        "--state-dir",
+        stateDir,
         "--batch-size",
         "64",
       ]);
@@ -66,12 +72,17 @@ for (const engine of testEngines()) {
           .json();
       assert.equal(api.total, expected.length);
       assert.deepEqual(api.rows.map(asColumns).map(key).sort(), expected.map(key).sort());
-      assert.ok(api.rows.every((r: { appliance: string }) => r.appliance === "replay-test"));
+      assert.ok(api.rows.every((r: { appliance: string }) => r.appliance === applianceId));
+
+      // Run again: the spool's checkpoint skips every record, nothing is stored twice.
+      const again = await runDeno("appliance/main.ts", ["replay", pcap, "--state-dir", stateDir]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /batches +0 spooled, [\d,]+ records skipped/);
 
       // Bad input: a text file is not a capture. One line, exit 1, nothing stored.
       const text = `${tmp}/notes.txt`;
       await Deno.writeTextFile(text, "hello, this is not a capture file\n");
-      const bad = await runDeno("appliance/main.ts", ["replay", text, "--manager", manager.url]);
+      const bad = await runDeno("appliance/main.ts", ["replay", text, "--state-dir", stateDir]);
       assert.equal(bad.code, 1);
       const lines = bad.stderr.trim().split("\n");
       assert.equal(lines.length, 1, bad.stderr);
@@ -84,7 +95,7 @@ for (const engine of testEngines()) {
       // The page shows them too (server-rendered, no JavaScript needed).
       const html = await (await fetch(`${manager.url}/flows`, { headers: headers() })).text();
       assert.match(html, /<tr data-flow-id=/);
-      assert.ok(html.includes("replay-test"));
+      assert.ok(html.includes(applianceId) || html.includes("replay-test"));
     } finally {
       await manager.stop();
       await scratch?.drop();

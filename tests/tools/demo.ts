@@ -1,8 +1,9 @@
 /**
  * `deno task demo`: the one-command start. Generates a realistic capture stamped "the last ten
- * minutes", starts the manager on embedded PGlite (data/demo, recreated each run), replays the
- * capture through an appliance, and prints a one-time sign-in link (there is no default password)
- * that leads to the flows. Ctrl-C stops everything.
+ * minutes", starts the manager on embedded PGlite (data/demo, recreated each run), enrolls an
+ * appliance (data/demo/appliance) with a one-time token from `manager token enroll`, replays the
+ * capture through it, and prints a one-time sign-in link (there is no default password) that
+ * leads to the flows. Ctrl-C stops everything.
  */
 import { parseArgs } from "node:util";
 import { spawnDeno, startManager } from "../support/procs.ts";
@@ -24,13 +25,19 @@ function say(line: string) {
   console.log(`demo: ${line}`);
 }
 
-async function run(file: string, args: string[], env: Record<string, string> = {}): Promise<void> {
+async function run(
+  file: string,
+  args: string[],
+  env: Record<string, string> = {},
+  options: { quiet?: boolean } = {},
+): Promise<string> {
   const { child, collected, done } = spawnDeno(file, args, env);
   const { code } = await child.status;
   await done;
   const out = collected().trim();
-  if (out) console.log(out.split("\n").map((l) => `  ${l}`).join("\n"));
-  if (code !== 0) throw new Error(`${file} ${args[0]} exited with ${code}`);
+  if (out && !options.quiet) console.log(out.split("\n").map((l) => `  ${l}`).join("\n"));
+  if (code !== 0) throw new Error(`${file} ${args[0]} exited with ${code}:\n${out}`);
+  return out;
 }
 
 if (!values["keep-data"]) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
@@ -74,6 +81,21 @@ await run("manager/license/vendor_cli.ts", [
   licenseFile,
 ]);
 await run("manager/main.ts", ["license", "install", licenseFile], managerEnv);
+const applianceDir = `${dataDir}/appliance`;
+// --keep-data keeps the appliance enrolled (a new enrollment would be a new appliance).
+const enrolled = await Deno.stat(`${applianceDir}/identity.json`).then(() => true, () => false);
+let enrollToken: string | undefined;
+if (!enrolled) {
+  // Made before the manager starts: a running manager locks its PGlite folder.
+  say("creating a one-time enrollment token for the demo appliance (manager token enroll)");
+  const out = await run("manager/main.ts", ["token", "enroll", "--name", "demo"], managerEnv, {
+    quiet: true,
+  });
+  enrollToken = /^(tple_[A-Za-z0-9_-]+)$/m.exec(out)?.[1];
+  if (enrollToken === undefined) {
+    throw new Error(`no token in the output of manager token enroll:\n${out}`);
+  }
+}
 
 say("starting the manager on embedded PGlite (data/demo/manager)");
 let manager;
@@ -92,14 +114,28 @@ const stop = async (code: number) => {
   Deno.exit(code);
 };
 try {
-  say(`replaying the capture through an appliance → ${manager.url}`);
+  if (enrollToken !== undefined) {
+    say(`enrolling the demo appliance (data/demo/appliance) with ${manager.url}`);
+    await run("appliance/main.ts", [
+      "enroll",
+      "--manager",
+      manager.url,
+      "--token",
+      enrollToken,
+      "--name",
+      "demo-appliance",
+      "--state-dir",
+      applianceDir,
+    ]);
+  }
+  say("replaying the capture through the appliance (spool → manager)");
   await run("appliance/main.ts", [
     "replay",
     capture,
+    "--state-dir",
+    applianceDir,
     "--manager",
     manager.url,
-    "--appliance",
-    "demo-appliance",
   ]);
 } catch (err) {
   console.error(`demo: ${(err as Error).message}`);

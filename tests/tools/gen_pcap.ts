@@ -2,15 +2,20 @@
  * Deterministic traffic generator: a classic pcap (Ethernet, µs) of HTTP/1.1 over TCP and DNS
  * over UDP, IPv4 and some IPv6, with correct checksums, and a summary of what it holds (down to
  * the flow-log records the appliance should report). `--scenarios` adds crafted TCP flows, one per
- * close type and TCP anomaly (`_scenarios.ts`).
+ * close type and TCP anomaly (`_scenarios.ts`). `--nat` writes instead the NAT scenario's two files
+ * (`_nat.ts`: the same connections outside and inside a SNAT + load balancer).
  *
  *     deno run -A tests/tools/gen_pcap.ts --out demo.pcap --flows 200 --start 2026-01-01T00:00:00Z
+ *     deno run -A tests/tools/gen_pcap.ts --nat --out nat.pcap   # nat-outside.pcap, nat-inside.pcap
  */
 import { parseArgs } from "node:util";
 import type { FlowRecord } from "../../appliance/wire/mod.ts";
 import { arpFrame, type Host, makeHost, writePcap } from "./_frames.ts";
 import { DNS_NAMES, httpExchange, NXDOMAIN_NAMES } from "./_content.ts";
 import { addScenarios } from "./_scenarios.ts";
+import { generateNatScenario } from "./_nat.ts";
+import { generateL7Traffic } from "./_l7_traffic.ts";
+import { generateShortFlows } from "./_short_flows.ts";
 import {
   type CloseStyle,
   Conversation,
@@ -260,6 +265,16 @@ Options:
   --scenarios       add crafted TCP flows: every close type, retransmissions, zero windows,
                     keep-alives, a flow over several minutes, a long idle gap (about 7 minutes
                     from the start; the summary lists them with their close types)
+  --nat             write the NAT scenario instead: the same TCP connections captured outside
+                    (client side) and inside (server side) a SNAT + load balancer, as
+                    FILE-outside.pcap and FILE-inside.pcap (FILE without .pcap); --flows is the
+                    number of connections (default 6); the summary lists both tuples of each
+  --randomize-seq   with --nat: the middlebox randomizes TCP sequence numbers (no ISN matches)
+  --l7              write the L7 bench's capture instead: --flows connections (default 1000) of
+                    HTTP keep-alive, MySQL and DNS with many short requests each (_l7_traffic.ts)
+  --short-flows     instead: --flows N short IPv4 flows of 2-3 packets (UDP request/response,
+                    TCP SYN/SYN-ACK/RST or refused), each its own 5-tuple, fast to generate
+                    (200,000 flows in seconds)
   -h, --help        this text`;
 
 function parseStart(text: string): number | undefined {
@@ -279,6 +294,10 @@ async function main(args: string[]): Promise<number> {
         start: { type: "string" },
         "duration-s": { type: "string" },
         scenarios: { type: "boolean" },
+        nat: { type: "boolean" },
+        "randomize-seq": { type: "boolean" },
+        l7: { type: "boolean" },
+        "short-flows": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -307,9 +326,46 @@ async function main(args: string[]): Promise<number> {
     problems.push("--start: expected an ISO time or ms");
   }
   if (!values.out) problems.push("--out: required");
+  if (values["randomize-seq"] && !values.nat) problems.push("--randomize-seq: needs --nat");
+  if (values.nat && (values.scenarios || values["duration-s"] !== undefined)) {
+    problems.push("--nat: not with --scenarios or --duration-s");
+  }
+  if (values.nat && flows === 0) problems.push("--flows: --nat needs at least 1 connection");
+  if (values["short-flows"] && (values.nat || values.scenarios)) {
+    problems.push("--short-flows: not with --nat or --scenarios");
+  }
   if (problems.length > 0) {
     console.error(`gen_pcap: ${problems.join("; ")}\n\n${USAGE}`);
     return 2;
+  }
+  if (values.l7) {
+    const { bytes, summary } = generateL7Traffic({
+      connections: flows,
+      seed,
+      startUs: start === undefined ? undefined : start * 1000,
+    });
+    await Deno.writeFile(values.out!, bytes);
+    console.log(JSON.stringify({ file: values.out, ...summary }));
+    return 0;
+  }
+  if (values.nat) {
+    return await writeNat(values.out!, {
+      connections: flows,
+      seed,
+      start,
+      randomizeSeq: values["randomize-seq"] === true,
+    });
+  }
+  if (values["short-flows"]) {
+    const short = generateShortFlows({
+      flows: flows ?? 100,
+      seed,
+      start: start ?? DEFAULT_START_MS,
+      durationS: durationS ?? 600,
+    });
+    await Deno.writeFile(values.out!, short.bytes);
+    console.log(JSON.stringify({ file: values.out, ...short.summary }));
+    return 0;
   }
   const { bytes, summary } = generate({
     flows,
@@ -321,6 +377,36 @@ async function main(args: string[]): Promise<number> {
   await Deno.writeFile(values.out!, bytes);
   const { expected: _expected, ...counts } = summary;
   console.log(JSON.stringify({ file: values.out, ...counts }));
+  return 0;
+}
+
+/** `--nat`: both capture points' files beside `out`, and a summary of where each connection went. */
+async function writeNat(
+  out: string,
+  options: { connections?: number; seed?: number; start?: number; randomizeSeq: boolean },
+): Promise<number> {
+  const scenario = generateNatScenario(options);
+  const stem = out.replace(/\.pcap$/, "");
+  const files = [];
+  for (const point of scenario.points) {
+    const file = `${stem}-${point.name}.pcap`;
+    await Deno.writeFile(file, point.pcap);
+    files.push({
+      file,
+      side: point.name,
+      captureNic: point.captureNic,
+      observationPoint: point.observationPoint,
+    });
+  }
+  console.log(JSON.stringify({
+    nat: files,
+    randomizeSeq: options.randomizeSeq,
+    connections: scenario.connections.map((c) => ({
+      outside: c.outside,
+      inside: c.inside,
+      startUs: c.startUs,
+    })),
+  }));
   return 0;
 }
 

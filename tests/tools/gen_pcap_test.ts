@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readPcap } from "../../appliance/capture/mod.ts";
 import { DEFAULT_START_MS, generate, generateCapture } from "./gen_pcap.ts";
+import { generateNatScenario } from "./_nat.ts";
 
 Deno.test("generateCapture() is deterministic for the same options", () => {
   const a = generateCapture({ flows: 40 });
@@ -223,5 +224,32 @@ Deno.test("gen_pcap.ts writes the capture and prints its summary as a command", 
     assert.equal(bad.code, 2);
   } finally {
     await Deno.remove(path);
+  }
+});
+
+Deno.test("gen_pcap.ts --nat writes the outside and inside files of the NAT scenario", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tapline-nat-" });
+  try {
+    const run = (...extra: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", new URL("./gen_pcap.ts", import.meta.url).pathname, ...extra],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    const output = await run("--nat", "--out", `${dir}/nat.pcap`, "--flows", "2", "--seed", "5");
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    const printed = JSON.parse(new TextDecoder().decode(output.stdout));
+    const scenario = generateNatScenario({ connections: 2, seed: 5 });
+    for (const [i, point] of scenario.points.entries()) {
+      assert.equal(printed.nat[i].file, `${dir}/nat-${point.name}.pcap`);
+      assert.equal(printed.nat[i].captureNic, point.captureNic);
+      assert.deepEqual(await Deno.readFile(printed.nat[i].file), point.pcap);
+    }
+    assert.deepEqual(printed.connections[1].inside, scenario.connections[1]!.inside);
+    const bad = await run("--out", `${dir}/x.pcap`, "--randomize-seq");
+    assert.equal(bad.code, 2);
+    assert.match(new TextDecoder().decode(bad.stderr), /--randomize-seq: needs --nat/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -1,8 +1,19 @@
 import type { VNode } from "preact";
 import type { FlowFilterField, FlowFilters } from "../types.ts";
+import { chosenColumns, FLOW_COLUMNS } from "./flow_columns.tsx";
 
 /** The filter fields in form order. */
-export const FILTER_FIELDS: readonly FlowFilterField[] = ["ip", "port", "protocol", "from", "to"];
+export const FILTER_FIELDS: readonly FlowFilterField[] = [
+  "q",
+  "ip",
+  "port",
+  "protocol",
+  "from",
+  "to",
+];
+
+const SEARCH_HELP = "field op value, joined by and: service_1 = checkout and byte_tx > 10000, " +
+  'ip_0 = 10.1.0.0/16, host_1 != "", labels_1.env = prod, pod_0 ~ web';
 
 // Values are IP protocol numbers so that the manager parses one notation; "" means any.
 const PROTOCOL_OPTIONS: readonly { value: string; label: string }[] = [
@@ -58,11 +69,22 @@ export function FilterBar(props: FilterBarProps): VNode {
       hx-target={`#${props.resultsId}`}
       hx-swap="outerHTML"
       hx-push-url="true"
-      hx-trigger="submit, input changed delay:400ms"
+      hx-trigger="submit, input changed delay:400ms, change from:.column-chooser"
       hx-sync="this:replace"
       hx-indicator={`#${props.resultsId}`}
     >
-      <Field field="ip" label="IP address" error={errors.ip} wide>
+      <Field field="q" label="Search (any field or tag)" error={errors.q} wide>
+        <input
+          {...inputAttrs("q", errors.q)}
+          type="search"
+          value={filters.q}
+          placeholder="service_1 = checkout and server_port = 443"
+          title={SEARCH_HELP}
+          autocomplete="off"
+          spellcheck={false}
+        />
+      </Field>
+      <Field field="ip" label="IP address" error={errors.ip}>
         <input
           {...inputAttrs("ip", errors.ip)}
           type="text"
@@ -92,11 +114,39 @@ export function FilterBar(props: FilterBarProps): VNode {
       <Field field="to" label="To (UTC)" error={errors.to}>
         <input {...inputAttrs("to", errors.to)} type="datetime-local" value={filters.to} />
       </Field>
+      <ColumnChooser chosen={filters.cols} />
       <div class="filter-actions">
         <button type="submit" class="btn btn-primary">Apply</button>
         <a class="btn" href={action}>Reset</a>
       </div>
     </form>
+  );
+}
+
+/**
+ * The column chooser: checkboxes named `cols`, so the choice lands in the URL like any filter.
+ * Closed by default; the form's `change` trigger applies a choice at once.
+ */
+function ColumnChooser(props: { chosen: readonly string[] }): VNode {
+  const shown = new Set(chosenColumns(props.chosen).map((c) => c.key));
+  const groups = [...new Set(FLOW_COLUMNS.map((c) => c.group))];
+  return (
+    <details class="column-chooser field">
+      <summary>Columns</summary>
+      <div class="column-groups">
+        {groups.map((g) => (
+          <fieldset key={g}>
+            <legend>{g}</legend>
+            {FLOW_COLUMNS.filter((c) => c.group === g).map((c) => (
+              <label key={c.key} class="checkbox">
+                <input type="checkbox" name="cols" value={c.key} checked={shown.has(c.key)} />{" "}
+                {c.label}
+              </label>
+            ))}
+          </fieldset>
+        ))}
+      </div>
+    </details>
   );
 }
 

@@ -6,18 +6,21 @@ import {
   FILTER_FIELDS,
   FilterBar,
   FilterError,
+  FlowDetailPanel,
+  flowRowKey,
   FlowTable,
   pageCount,
   Pagination,
 } from "../components/mod.ts";
 import { formatBytes, formatBytesExact, formatCount, protocolName } from "../format.ts";
 import { Layout } from "../layout.tsx";
-import type { FlowFilterField, FlowFilters, FlowPageProps } from "../types.ts";
+import type { FlowFilterField, FlowFilters, FlowPageProps, FlowRow } from "../types.ts";
 
 /** The id of the region htmx swaps: FlowResults' root element. */
 export const FLOW_RESULTS_ID = "flow-results";
 
 const FIELD_LABELS: Readonly<Record<FlowFilterField, string>> = {
+  q: "Search",
   ip: "IP address",
   port: "Port",
   protocol: "Protocol",
@@ -29,15 +32,45 @@ const FIELD_LABELS: Readonly<Record<FlowFilterField, string>> = {
  * The page's URL for `filters` at `page`: only the filters that are set, in form order, so that
  * links stay short and bookmarkable (`/flows?ip=10.0.0.5&protocol=6&page=2`).
  */
-export function flowsHref(basePath: string, filters: FlowFilters, page: number): string {
+export function flowsHref(
+  basePath: string,
+  filters: FlowFilters,
+  page: number,
+  extra: Record<string, string> = {},
+): string {
   const query = new URLSearchParams();
   for (const field of FILTER_FIELDS) {
     const value = filters[field].trim();
     if (value !== "") query.set(field, value);
   }
+  if (filters.cols.length > 0) query.set("cols", filters.cols.join(","));
   if (page > 1) query.set("page", String(page));
+  for (const [k, v] of Object.entries(extra)) query.set(k, v);
   const text = query.toString();
   return text === "" ? basePath : `${basePath}?${text}`;
+}
+
+/** The export of the current search (all pages, up to the manager's cap). */
+export function exportHref(
+  basePath: string,
+  filters: FlowFilters,
+  format: "csv" | "ndjson",
+): string {
+  const href = flowsHref(`${basePath}/export`, { ...filters, cols: [] }, 1, { format });
+  return href;
+}
+
+function detailHref(
+  props: FlowPageProps,
+): (row: FlowRow) => { page: string; fragment: string } | undefined {
+  return (row) => {
+    const key = flowRowKey(row);
+    if (!key) return undefined;
+    return {
+      page: flowsHref(props.basePath, props.filters, props.filters.page, { flow: key }),
+      fragment: `${props.basePath}/detail?flow=${encodeURIComponent(key)}`,
+    };
+  };
 }
 
 /** The full flow-log page: frame, filter form and results. */
@@ -58,6 +91,10 @@ export function FlowsPage(props: FlowPageProps): VNode {
         resultsId={FLOW_RESULTS_ID}
       />
       <Results {...props} oob={false} />
+      <FlowDetailPanel
+        row={props.detail}
+        closeHref={flowsHref(props.basePath, props.filters, props.filters.page)}
+      />
     </Layout>
   );
 }
@@ -108,8 +145,27 @@ function Results(props: FlowPageProps & { oob: boolean }): VNode {
           <span class="panel-meta">
             {formatCount(total)} {total === 1 ? "record" : "records"}
           </span>
+          {total > 0 && (
+            <span class="panel-actions">
+              Export{props.exportCap !== undefined && total > props.exportCap
+                ? ` (first ${formatCount(props.exportCap)})`
+                : ""}:{" "}
+              <a class="btn btn-small" href={exportHref(props.basePath, filters, "csv")} download>
+                CSV
+              </a>{" "}
+              <a
+                class="btn btn-small"
+                href={exportHref(props.basePath, filters, "ndjson")}
+                download
+              >
+                NDJSON
+              </a>
+            </span>
+          )}
         </header>
-        {rows.length > 0 ? <FlowTable rows={rows} /> : <NoRows {...props} />}
+        {rows.length > 0
+          ? <FlowTable rows={rows} columns={filters.cols} detailHref={detailHref(props)} />
+          : <NoRows {...props} />}
         {rows.length > 0 && (
           <Pagination
             page={filters.page}

@@ -40,14 +40,31 @@ Deno.test("FlowsPage() has a filter form that works without JavaScript", () => {
   const names = [...openTags(html, "input"), ...openTags(html, "select")].map((t) =>
     attr(t, "name")
   );
-  assert.deepEqual(names, ["ip", "port", "from", "to", "protocol"]);
+  const columns = names.filter((n) => n === "cols");
+  assert.deepEqual(names.filter((n) => n !== "cols"), [
+    "q",
+    "ip",
+    "port",
+    "from",
+    "to",
+    "protocol",
+  ]);
+  // The column chooser: one checkbox per column, the default set checked.
+  assert.ok(columns.length > 30);
+  const checked = openTags(html, "input").filter((t) =>
+    attr(t, "name") === "cols" && /\schecked/.test(t)
+  );
+  assert.equal(checked.length, 11);
   for (const name of ["from", "to"]) {
     const input = openTags(html, "input").find((t) => attr(t, "name") === name)!;
     assert.equal(attr(input, "type"), "datetime-local");
   }
   assert.equal(countOf(html, /<button type="submit"/), 1);
   // Every control has a label, for keyboard and screen-reader use.
-  for (const control of [...openTags(html, "input"), ...openTags(html, "select")]) {
+  const labelled = [...openTags(html, "input"), ...openTags(html, "select")].filter((t) =>
+    attr(t, "name") !== "cols" // checkboxes sit inside their <label>
+  );
+  for (const control of labelled) {
     assert.match(html, new RegExp(`<label for="${attr(control, "id")}">`));
   }
 });
@@ -69,7 +86,10 @@ Deno.test("FlowsPage() form is enhanced by htmx to swap only the results", () =>
   assert.equal(attr(tag, "hx-target"), "#flow-results");
   assert.equal(attr(tag, "hx-swap"), "outerHTML");
   assert.equal(attr(tag, "hx-push-url"), "true");
-  assert.match(attr(tag, "hx-trigger")!, /^submit, input changed delay:\d+ms$/);
+  assert.match(
+    attr(tag, "hx-trigger")!,
+    /^submit, input changed delay:\d+ms, change from:\.column-chooser$/,
+  );
   assert.ok(elementById(page(), "flow-results"));
 });
 
@@ -102,7 +122,7 @@ Deno.test("FlowsPage() renders validation errors next to their fields", () => {
     errors: { ip: "Not an IPv4 or IPv6 address", port: "Port must be 0–65535" },
   });
   const ipField = form(html).match(/<div class="field field-ip[^"]*">[\s\S]*?<\/div>/)![0];
-  assert.match(ipField, /class="field field-ip field-wide has-error"/);
+  assert.match(ipField, /class="field field-ip has-error"/);
   const input = openTags(ipField, "input")[0]!;
   assert.equal(attr(input, "aria-invalid"), "true");
   assert.equal(attr(input, "aria-describedby"), "flow-filter-ip-error");
@@ -219,5 +239,46 @@ Deno.test("flowsHref() keeps only the filters that are set", () => {
   assert.equal(
     flowsHref("/flows", emptyFilters({ ip: "a&b=c" }), 1),
     "/flows?ip=a%26b%3Dc",
+  );
+});
+
+Deno.test("FlowResults() shows the chosen columns, in order, and links each row's details", () => {
+  const rows = [sampleRow({ id: 9, time: 1_700_000_000_000, service1: "checkout" } as never)];
+  const html = results({
+    rows,
+    total: 1,
+    filters: emptyFilters({ cols: ["service_1", "client"] }),
+  });
+  const heads = openTags(html, "th").map((t) => attr(t, "data-col")).filter((c) => c);
+  assert.deepEqual(heads, ["service_1", "client"]);
+  assert.match(html, /<td>checkout<\/td>/);
+  const link = openTags(html, "a").find((t) => attr(t, "class") === "detail-link")!;
+  assert.equal(attr(link, "hx-get"), "/flows/detail?flow=npb-fra-01%3A1700000000000%3A9");
+  assert.match(attr(link, "href")!, /^\/flows\?cols=service_1%2Cclient&flow=npb-fra-01%3A/);
+});
+
+Deno.test("FlowResults() export links carry the search but not the page or columns", () => {
+  const filters = emptyFilters({ q: "service_1 = checkout", page: 3, cols: ["vlan"] });
+  const hrefs = openTags(results({ filters }), "a").map((t) => attr(t, "href")!)
+    .filter((h) => h.startsWith("/flows/export"));
+  assert.deepEqual(hrefs, [
+    "/flows/export?q=service_1+%3D+checkout&format=csv",
+    "/flows/export?q=service_1+%3D+checkout&format=ndjson",
+  ]);
+  assert.match(results({ exportCap: 100 }), /Export \(first 100\)/);
+});
+
+Deno.test("FlowsPage() opens the detail panel for ?flow= with every field and the tags", () => {
+  const detail = sampleRow(
+    { id: 3, time: 5, synSeq: 123, host1: "web-1", labels1: { env: "prod" } } as never,
+  );
+  const panel = elementById(page({ detail }), "flow-detail")!;
+  assert.match(openTags(panel, "aside")[0]!, /class="detail-panel is-open"/);
+  assert.match(textOf(panel), /Host — web-1/);
+  assert.match(textOf(panel), /Labels — env=prod/);
+  assert.match(panel, /<dt>syn_seq<\/dt><dd class="mono">123<\/dd>/);
+  assert.equal(
+    elementById(page(), "flow-detail"),
+    '<aside id="flow-detail" class="detail-panel" aria-label="Flow details"></aside>',
   );
 });

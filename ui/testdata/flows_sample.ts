@@ -102,7 +102,17 @@ export function sampleChart(seed = 11): ChartPoint[] {
 
 /** Empty filters on page 1. */
 export function emptyFilters(overrides: Partial<FlowFilters> = {}): FlowFilters {
-  return { ip: "", port: "", protocol: "", from: "", to: "", page: 1, ...overrides };
+  return {
+    q: "",
+    ip: "",
+    port: "",
+    protocol: "",
+    from: "",
+    to: "",
+    page: 1,
+    cols: [],
+    ...overrides,
+  };
 }
 
 /** A full page of sample props: page 1 of 1,234 rows. */

@@ -10,6 +10,7 @@ import {
   text,
   timestamp,
 } from "drizzle-orm/pg-core";
+import { flowTagColumns } from "./inventory.ts";
 
 /**
  * One row per flow per natural minute (the appliance's flow-log record, wire `FlowRecord`),
@@ -80,6 +81,8 @@ export const flowLog = pgTable("flow_log", {
   artSum: bigint("art_sum", { mode: "number" }).notNull().default(0),
   artCount: bigint("art_count", { mode: "number" }).notNull().default(0),
   artMax: bigint("art_max", { mode: "number" }).notNull().default(0),
+  /** AutoTagging (DESIGN §5): `region_0`…`labels_1`, filled at ingest from the inventory. */
+  ...flowTagColumns(),
 }, (t) => [
   primaryKey({ columns: [t.applianceId, t.time, t.id] }),
   index("flow_log_time_idx").on(t.time),

@@ -22,3 +22,14 @@ export {
   users,
 } from "./auth.ts";
 export { license, licenseNotice } from "./license.ts";
+export {
+  appliance,
+  applianceConfig,
+  applianceHeartbeat,
+  enrollmentToken,
+  managerKey,
+} from "./fleet.ts";
+export { invHost, invPod, invRegion, invService, invSubnet, invVpc } from "./inventory.ts";
+export { networkMetrics1h, networkMetrics1m, networkMetricsDim1h } from "./netmon.ts";
+export { applianceEvent, ingestStream } from "./ingest.ts";
+export { requestLog } from "./request_log.ts";

@@ -1,0 +1,91 @@
+CREATE TABLE "network_metrics_1h" (
+	"time" timestamp with time zone NOT NULL,
+	"appliance_id" text NOT NULL,
+	"capture_nic" bigint NOT NULL,
+	"observation_point" text NOT NULL,
+	"ip_0" "inet" NOT NULL,
+	"ip_1" "inet" NOT NULL,
+	"protocol" smallint NOT NULL,
+	"server_port" integer NOT NULL,
+	"flow_rows" bigint DEFAULT 0 NOT NULL,
+	"new_flow" bigint DEFAULT 0 NOT NULL,
+	"closed_flow" bigint DEFAULT 0 NOT NULL,
+	"packet_tx" bigint DEFAULT 0 NOT NULL,
+	"packet_rx" bigint DEFAULT 0 NOT NULL,
+	"byte_tx" bigint DEFAULT 0 NOT NULL,
+	"byte_rx" bigint DEFAULT 0 NOT NULL,
+	"rtt_sum" bigint DEFAULT 0 NOT NULL,
+	"rtt_count" bigint DEFAULT 0 NOT NULL,
+	"rtt_client_sum" bigint DEFAULT 0 NOT NULL,
+	"rtt_client_count" bigint DEFAULT 0 NOT NULL,
+	"rtt_server_sum" bigint DEFAULT 0 NOT NULL,
+	"rtt_server_count" bigint DEFAULT 0 NOT NULL,
+	"srt_sum" bigint DEFAULT 0 NOT NULL,
+	"srt_count" bigint DEFAULT 0 NOT NULL,
+	"art_sum" bigint DEFAULT 0 NOT NULL,
+	"art_count" bigint DEFAULT 0 NOT NULL,
+	"retrans_tx" bigint DEFAULT 0 NOT NULL,
+	"retrans_rx" bigint DEFAULT 0 NOT NULL,
+	"zero_win_tx" bigint DEFAULT 0 NOT NULL,
+	"zero_win_rx" bigint DEFAULT 0 NOT NULL,
+	"syn_count" bigint DEFAULT 0 NOT NULL,
+	"synack_count" bigint DEFAULT 0 NOT NULL,
+	"client_establish_fail" bigint DEFAULT 0 NOT NULL,
+	"server_establish_fail" bigint DEFAULT 0 NOT NULL,
+	"tcp_transfer_fail" bigint DEFAULT 0 NOT NULL,
+	"client_rst_flow" bigint DEFAULT 0 NOT NULL,
+	"server_rst_flow" bigint DEFAULT 0 NOT NULL,
+	"tcp_timeout" bigint DEFAULT 0 NOT NULL,
+	CONSTRAINT "network_metrics_1h_pk" PRIMARY KEY("appliance_id","time","capture_nic","observation_point","ip_0","ip_1","protocol","server_port")
+) PARTITION BY RANGE ("time");
+--> statement-breakpoint
+CREATE TABLE "network_metrics_1m" (
+	"time" timestamp with time zone NOT NULL,
+	"appliance_id" text NOT NULL,
+	"capture_nic" bigint NOT NULL,
+	"observation_point" text NOT NULL,
+	"ip_0" "inet" NOT NULL,
+	"ip_1" "inet" NOT NULL,
+	"protocol" smallint NOT NULL,
+	"server_port" integer NOT NULL,
+	"flow_rows" bigint DEFAULT 0 NOT NULL,
+	"new_flow" bigint DEFAULT 0 NOT NULL,
+	"closed_flow" bigint DEFAULT 0 NOT NULL,
+	"packet_tx" bigint DEFAULT 0 NOT NULL,
+	"packet_rx" bigint DEFAULT 0 NOT NULL,
+	"byte_tx" bigint DEFAULT 0 NOT NULL,
+	"byte_rx" bigint DEFAULT 0 NOT NULL,
+	"rtt_sum" bigint DEFAULT 0 NOT NULL,
+	"rtt_count" bigint DEFAULT 0 NOT NULL,
+	"rtt_client_sum" bigint DEFAULT 0 NOT NULL,
+	"rtt_client_count" bigint DEFAULT 0 NOT NULL,
+	"rtt_server_sum" bigint DEFAULT 0 NOT NULL,
+	"rtt_server_count" bigint DEFAULT 0 NOT NULL,
+	"srt_sum" bigint DEFAULT 0 NOT NULL,
+	"srt_count" bigint DEFAULT 0 NOT NULL,
+	"art_sum" bigint DEFAULT 0 NOT NULL,
+	"art_count" bigint DEFAULT 0 NOT NULL,
+	"retrans_tx" bigint DEFAULT 0 NOT NULL,
+	"retrans_rx" bigint DEFAULT 0 NOT NULL,
+	"zero_win_tx" bigint DEFAULT 0 NOT NULL,
+	"zero_win_rx" bigint DEFAULT 0 NOT NULL,
+	"syn_count" bigint DEFAULT 0 NOT NULL,
+	"synack_count" bigint DEFAULT 0 NOT NULL,
+	"client_establish_fail" bigint DEFAULT 0 NOT NULL,
+	"server_establish_fail" bigint DEFAULT 0 NOT NULL,
+	"tcp_transfer_fail" bigint DEFAULT 0 NOT NULL,
+	"client_rst_flow" bigint DEFAULT 0 NOT NULL,
+	"server_rst_flow" bigint DEFAULT 0 NOT NULL,
+	"tcp_timeout" bigint DEFAULT 0 NOT NULL,
+	CONSTRAINT "network_metrics_1m_pk" PRIMARY KEY("appliance_id","time","capture_nic","observation_point","ip_0","ip_1","protocol","server_port")
+) PARTITION BY RANGE ("time");
+--> statement-breakpoint
+CREATE INDEX "network_metrics_1h_time_idx" ON "network_metrics_1h" USING btree ("time");--> statement-breakpoint
+CREATE INDEX "network_metrics_1m_time_idx" ON "network_metrics_1m" USING btree ("time");--> statement-breakpoint
+-- NAT tracing looks flows up by handshake ISNs and by the last keep-alive (manager/netmon/nat.ts).
+-- Hand-written: the flow_log schema belongs to the ingest path, and drizzle-kit diffs only its snapshot.
+CREATE INDEX "flow_log_syn_seq_idx" ON "flow_log" USING btree ("syn_seq") WHERE "syn_seq" <> 0;--> statement-breakpoint
+CREATE INDEX "flow_log_keepalive_seq_idx" ON "flow_log" USING btree ("last_keepalive_seq") WHERE "last_keepalive_seq" <> 0;
+--> statement-breakpoint
+-- The rollup finds the minutes that received rows since its last run by id (manager/netmon/rollup.ts).
+CREATE INDEX "flow_log_id_idx" ON "flow_log" USING btree ("id");

@@ -1,0 +1,373 @@
+/**
+ * The agent capturing live as its config says, end to end: two network namespaces joined by a
+ * veth pair (an HTTP server in one, its client in the other), `appliance run` in the server's
+ * namespace, the manager in the host namespace, reached by the agent over a second veth pair.
+ * The capture point is added and later disabled through the manager's API (PATCH), as the UI
+ * does; the flows of the traffic must land in flow_log with the capture point's observation
+ * point. Nothing is addressed outside the namespaces and the one host-side /30.
+ */
+import assert from "node:assert/strict";
+import { IN_CI, testWithTools } from "../support/tools.ts";
+import { createScratchDatabase, POSTGRES_URL } from "../support/db.ts";
+import { managerAuthEnv, signInOverHttp, type TestSession } from "../support/auth.ts";
+import { installLicenseWithCli } from "../support/license.ts";
+import { ROOT, runDeno, startManager } from "../support/procs.ts";
+import { applianceIdOf, enrollWithCli } from "../support/appliance.ts";
+
+const DENO = Deno.execPath();
+const REQUESTS = 8;
+const PORT = 8080;
+const SERVER_IP = "10.200.0.1";
+const CLIENT_IP = "10.200.0.2";
+/** The host side of the management link: one /30 per test process. */
+const OCTET = Deno.pid % 250;
+const HOST_IP = `10.201.${OCTET}.1`;
+const AGENT_IP = `10.201.${OCTET}.2`;
+const DISABLE_IPV6 = "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; " +
+  "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6";
+const isRoot = Deno.uid() === 0;
+
+const words = (line: string) => line.trim().split(/\s+/);
+
+async function run(command: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command(command, { args, cwd: ROOT, stdin: "null" }).output();
+  const text = new TextDecoder();
+  if (out.code !== 0) {
+    throw new Error(
+      `${command} ${args.join(" ")} failed (${out.code}): ${text.decode(out.stderr)}`,
+    );
+  }
+  return text.decode(out.stdout);
+}
+
+/** Never throws: for clean-up. */
+async function quietly(command: string, args: string[]): Promise<void> {
+  await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output()
+    .catch(() => {});
+}
+
+interface Proc {
+  pid: number;
+  output(): string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  exited(): Promise<Deno.CommandStatus>;
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+function spawn(command: string, args: string[]): Proc {
+  const child = new Deno.Command(command, {
+    args,
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const decoder = new TextDecoder();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  };
+  const done = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  let exited = false;
+  const status = child.status.then((s) => (exited = true, s));
+  return {
+    pid: child.pid,
+    output: () => text,
+    async waitFor(pattern, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(text)) {
+        if (exited || Date.now() > deadline) {
+          throw new Error(`${command} ${args.join(" ")}: no ${pattern}\n${text}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async exited() {
+      const s = await status;
+      await done;
+      return s;
+    },
+    async stop(signal = "SIGTERM") {
+      if (!exited) {
+        try {
+          child.kill(signal);
+        } catch { /* already gone */ }
+      }
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* already gone */ }
+      }, 10_000);
+      const s = await status;
+      clearTimeout(timer);
+      await done;
+      return s;
+    },
+  };
+}
+
+async function eventually<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined> | T | undefined,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${last})` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Server and client namespaces joined by a veth pair; the server's also linked to the host. */
+class Lab {
+  readonly server = `ta${Deno.pid}s`;
+  readonly client = `ta${Deno.pid}c`;
+  readonly serverIf = `ta${Deno.pid}x`;
+  readonly clientIf = `ta${Deno.pid}y`;
+  readonly hostIf = `ta${Deno.pid}h`;
+  readonly agentIf = `ta${Deno.pid}a`;
+
+  async setUp(): Promise<void> {
+    for (const ns of [this.server, this.client]) {
+      await run("ip", words(`netns add ${ns}`));
+      await run("ip", [...words(`netns exec ${ns} sh -c`), DISABLE_IPV6]);
+      await run("ip", words(`-n ${ns} link set lo up`));
+    }
+    await run(
+      "ip",
+      words(`-n ${this.server} link add ${this.serverIf} type veth
+      peer name ${this.clientIf} netns ${this.client}`),
+    );
+    for (
+      const [ns, link, ip] of [[this.server, this.serverIf, SERVER_IP], [
+        this.client,
+        this.clientIf,
+        CLIENT_IP,
+      ]]
+    ) {
+      await run("ip", words(`-n ${ns} addr add ${ip}/30 dev ${link}`));
+      await run("ip", words(`-n ${ns} link set ${link} up`));
+    }
+    await run(
+      "ip",
+      words(`link add ${this.hostIf} type veth peer name ${this.agentIf} netns ${this.server}`),
+    );
+    await run("ip", words(`addr add ${HOST_IP}/30 dev ${this.hostIf}`));
+    await run("ip", words(`link set ${this.hostIf} up`));
+    await run("ip", words(`-n ${this.server} addr add ${AGENT_IP}/30 dev ${this.agentIf}`));
+    await run("ip", words(`-n ${this.server} link set ${this.agentIf} up`));
+  }
+
+  /** Deletes both namespaces (and with them both veth pairs); never throws. */
+  async tearDown(): Promise<void> {
+    for (const ns of [this.server, this.client]) await quietly("ip", ["netns", "del", ns]);
+    await quietly("ip", ["link", "del", this.hostIf]);
+  }
+
+  deno(ns: string, args: string[]): Proc {
+    return spawn("ip", ["netns", "exec", ns, DENO, ...args]);
+  }
+}
+
+const SERVER_CODE = `
+Deno.serve({ hostname: "${SERVER_IP}", port: ${PORT}, onListen: () => console.log("serving") },
+  () => new Response("x".repeat(500)));
+`;
+
+/** One TCP connection per request, so the flow count is exact. */
+const CLIENT_CODE = `
+for (let i = 0; i < ${REQUESTS}; i++) {
+  const res = await fetch("http://${SERVER_IP}:${PORT}/", { headers: { connection: "close" } });
+  await res.text();
+}
+console.log("done");
+`;
+
+const liveTest = isRoot || IN_CI ? testWithTools : (name: string) => {
+  console.warn(`skip: "${name}" needs root (network namespaces and packet sockets)`);
+  Deno.test({ name, ignore: true, fn: () => {} });
+};
+
+interface ApiAnswer {
+  status: number;
+  // deno-lint-ignore no-explicit-any
+  body: any;
+}
+
+function apiOf(url: string, session: TestSession) {
+  return async (path: string, init: RequestInit = {}): Promise<ApiAnswer> => {
+    const res = await fetch(`${url}${path}`, {
+      ...init,
+      headers: session.headers({ "content-type": "application/json" }),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+}
+
+liveTest(
+  "appliance run captures on the capture point added through the manager's API, its flows reach flow_log, and disabling it stops the capture",
+  ["ip"],
+  async () => {
+    const lab = new Lab();
+    const tmp = await Deno.makeTempDir({ prefix: "tapline-agent-live-" });
+    const scratch = POSTGRES_URL === undefined ? undefined : await createScratchDatabase();
+    const env: Record<string, string> = scratch
+      ? { DATABASE_URL: scratch.url }
+      : { DATABASE_URL: "", TAPLINE_DATA_DIR: `${tmp}/manager` };
+    const procs: Proc[] = [];
+    let manager: Awaited<ReturnType<typeof startManager>> | undefined;
+    try {
+      await lab.setUp();
+      await installLicenseWithCli(env, { modules: ["network_monitoring"] });
+      manager = await startManager({ ...env, ...managerAuthEnv(), TAPLINE_HOST: HOST_IP });
+      const session = await signInOverHttp(manager.url);
+      const api = apiOf(manager.url, session);
+      const stateDir = await enrollWithCli(manager.url, `${tmp}/appliance`, {
+        name: "live-agent",
+        session,
+      });
+      const id = applianceIdOf(stateDir);
+
+      const server = lab.deno(lab.server, ["eval", SERVER_CODE]);
+      procs.push(server);
+      const agent = lab.deno(
+        lab.server,
+        words(`run -A --unstable-net appliance/main.ts run --state-dir ${stateDir}`),
+      );
+      procs.push(agent);
+      await server.waitFor(/serving/);
+      // No capture point yet: the agent runs, heartbeats, captures nothing.
+      await eventually("the appliance online", 20_000, async () => {
+        const { body } = await api(`/api/v1/appliances/${id}`);
+        return body.lastHeartbeat !== null ? body : undefined;
+      });
+      assert.match(agent.output(), /config version \d+ applied/);
+      assert.doesNotMatch(agent.output(), /capturing on/);
+
+      // The admin adds the veth as a capture point (observation point "s": the server side).
+      const added = Date.now();
+      const patched = await api(`/api/v1/appliances/${id}`, {
+        method: "PATCH",
+        body: JSON.stringify({
+          capturePoints: [{ interface: lab.serverIf, observationPoint: "s", enabled: true }],
+          reporting: { flushSeconds: 1, heartbeatSeconds: 1 },
+        }),
+      });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      const version = patched.body.configVersion;
+      const point = await eventually("the capture point up in the heartbeat", 10_000, async () => {
+        const { body } = await api(`/api/v1/appliances/${id}`);
+        const hb = body.lastHeartbeat;
+        if (hb?.configVersion !== version) return undefined;
+        return hb.capturePoints.find((p: { interface: string; link: string }) =>
+          p.interface === lab.serverIf && p.link === "up"
+        );
+      });
+      assert.ok(Date.now() - added < 10_000);
+      assert.equal(point.observationPoint, "s");
+      await agent.waitFor(new RegExp(`capturing on ${lab.serverIf} \\(observation point s\\)`));
+      const listed = await api(`/api/v1/appliances`);
+      const row = listed.body.appliances.find((a: { id: string }) => a.id === id);
+      assert.deepEqual(
+        row.lastHeartbeat.capturePoints.map((p: { interface: string; link: string }) => [
+          p.interface,
+          p.link,
+        ]),
+        [[lab.serverIf, "up"]],
+      );
+
+      // Real traffic across the veth.
+      const client = lab.deno(lab.client, ["eval", CLIENT_CODE]);
+      procs.push(client);
+      assert.equal((await client.exited()).code, 0, client.output());
+
+      // Its requests land in request_log (L7 runs on the live capture; records go out per flush),
+      // each once, long before the flows (whose minute must end first).
+      const requests = await eventually("the HTTP requests in request_log", 30_000, async () => {
+        const { status, body } = await api(`/api/v1/netmon/requests?protocol=http&page_size=100`);
+        assert.equal(status, 200, JSON.stringify(body));
+        return body.total >= REQUESTS ? body : undefined;
+      }).catch((err) => {
+        throw new Error(`${err.message}\nagent:\n${agent.output()}`);
+      });
+      assert.equal(requests.total, REQUESTS);
+      for (const r of requests.rows) {
+        assert.deepEqual(
+          [r.appliance_id, r.observation_point, r.ip_0, r.ip_1, r.server_port],
+          [id, "s", CLIENT_IP, SERVER_IP, PORT],
+        );
+        assert.deepEqual([r.request_type, r.request_resource, r.response_code], ["GET", "/", 200]);
+      }
+
+      // Its flows land in flow_log, from this appliance, at the capture point's observation point.
+      // A live flow log has one record per flow and minute, emitted when the minute ends: up to
+      // 60 s, then flushSeconds (1) to the spool and the send.
+      let seen = "";
+      const rows = await eventually("the HTTP flows in flow_log", 80_000, async () => {
+        const { status, body } = await api(`/api/v1/flows?pageSize=100&port=${PORT}`);
+        seen = JSON.stringify(body).slice(0, 2000);
+        assert.equal(status, 200, JSON.stringify(body));
+        // deno-lint-ignore no-explicit-any
+        const http = body.rows.filter((r: any) => r.serverPort === PORT && r.protocol === 6);
+        const flows = new Set(http.map((r: { clientPort: number }) => r.clientPort));
+        return flows.size >= REQUESTS ? http : undefined;
+      }).catch((err) => {
+        throw new Error(`${err.message}\nlast answer: ${seen}\nagent:\n${agent.output()}`);
+      });
+      for (const r of rows) {
+        assert.equal(r.appliance, id);
+        assert.equal(r.observationPoint, "s");
+        assert.equal(r.ip0, CLIENT_IP);
+        assert.equal(r.ip1, SERVER_IP);
+      }
+      const stats = await api(`/api/v1/appliances/${id}`);
+      const capture = stats.body.lastHeartbeat.capturePoints[0];
+      assert.ok(capture.packets >= REQUESTS * 7, JSON.stringify(capture));
+      assert.ok(capture.bytes > REQUESTS * 500, JSON.stringify(capture));
+
+      // Disabled through the API: the agent stops capturing.
+      const disabled = await api(`/api/v1/appliances/${id}`, {
+        method: "PATCH",
+        body: JSON.stringify({
+          capturePoints: [{ interface: lab.serverIf, observationPoint: "s", enabled: false }],
+        }),
+      });
+      assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
+      const off = disabled.body.configVersion;
+      const readStatus = () => JSON.parse(Deno.readTextFileSync(`${stateDir}/status.json`));
+      const stopped = await eventually("the capture stopped in status.json", 10_000, () => {
+        const s = readStatus();
+        return s.config.version === off && s.heartbeat.capturePoints.length === 0 ? s : undefined;
+      });
+      assert.deepEqual(stopped.captures, []);
+      await agent.waitFor(new RegExp(`capture on ${lab.serverIf} stopped`));
+      const shown = await runDeno("appliance/main.ts", ["status", "--state-dir", stateDir]);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /capture +none enabled/);
+      await eventually("no capture point in the manager's heartbeat", 10_000, async () => {
+        const { body } = await api(`/api/v1/appliances/${id}`);
+        const hb = body.lastHeartbeat;
+        return hb?.configVersion === off && hb.capturePoints.length === 0 ? hb : undefined;
+      });
+
+      assert.equal((await agent.stop()).code, 0, agent.output());
+      assert.doesNotMatch(agent.output(), /cannot|unexpected/);
+    } finally {
+      for (const proc of procs) await proc.stop("SIGKILL");
+      await manager?.stop();
+      await lab.tearDown();
+      await scratch?.drop();
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+);
