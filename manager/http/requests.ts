@@ -15,7 +15,7 @@ import {
   type RequestRowView,
 } from "../../ui/mod.ts";
 import { dbDetailsVisible, requestLogFilter } from "../license/mod.ts";
-import { layeredLayout } from "../netmon/mod.ts";
+import { describeErrors, layeredLayout } from "../netmon/mod.ts";
 import {
   describeRequestErrors,
   isRedMetric,
@@ -277,10 +277,7 @@ export function requestRoutes(deps: AppDeps): Hono {
   app.get("/api/v1/app/resource", async (c) => {
     const r = await resource(c);
     if (!r.result) {
-      throw new HttpError(
-        400,
-        Object.entries(r.bad).map(([k, v]) => `${k}: ${v}`).join("; "),
-      );
+      throw new HttpError(400, describeErrors(r.bad));
     }
     return c.json({
       from: new Date(r.range.fromMs).toISOString(),
@@ -355,10 +352,7 @@ export function requestRoutes(deps: AppDeps): Hono {
   app.get("/api/v1/app/path", async (c) => {
     const r = await paths(c);
     if (!r.rows) {
-      throw new HttpError(
-        400,
-        Object.entries(r.bad).map(([k, v]) => `${k}: ${v}`).join("; "),
-      );
+      throw new HttpError(400, describeErrors(r.bad));
     }
     return c.json({
       from: new Date(r.range.fromMs).toISOString(),
@@ -428,10 +422,7 @@ export function requestRoutes(deps: AppDeps): Hono {
   app.get("/api/v1/app/topology", async (c) => {
     const { r, laid, edges } = await topology(c);
     if (!r.rows) {
-      throw new HttpError(
-        400,
-        Object.entries(r.bad).map(([k, v]) => `${k}: ${v}`).join("; "),
-      );
+      throw new HttpError(400, describeErrors(r.bad));
     }
     return c.json({ nodes: laid.nodes, edges, thresholds: ERROR_THRESHOLDS });
   });
@@ -487,10 +478,7 @@ export function requestRoutes(deps: AppDeps): Hono {
   app.get("/api/v1/db", async (c) => {
     const r = await dbView(c);
     if (!r.result) {
-      throw new HttpError(
-        400,
-        Object.entries(r.bad).map(([k, v]) => `${k}: ${v}`).join("; "),
-      );
+      throw new HttpError(400, describeErrors(r.bad));
     }
     return c.json({
       from: new Date(r.range.fromMs).toISOString(),
