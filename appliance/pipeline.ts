@@ -4,6 +4,7 @@
  * `DecodedPacket` (or counts why not); `flow/table.ts` adds it to its flow.
  */
 import {
+  type CapturedPacket,
   type CaptureError,
   type CaptureStats,
   type LiveSource,
@@ -11,6 +12,7 @@ import {
   type PacketSource,
 } from "./capture/mod.ts";
 import {
+  type DecodedPacket,
   type DecodeErrorName,
   type DecodeErrorSample,
   Decoder,
@@ -67,6 +69,11 @@ export interface BuildFlowsOptions {
   filter?: string;
   /** Parse application protocols into request logs (`requests` in the summary). */
   l7?: L7Options;
+  /**
+   * Sees every packet that passed `filter`, with its decoding when it decoded (the PCAP store).
+   * Both objects are reused for the next packet: copy what must outlive the call.
+   */
+  onPacket?: (packet: CapturedPacket, decoded: DecodedPacket | undefined) => void;
 }
 
 function newFlowTable(options: BuildFlowsOptions, l7?: L7Engine): FlowTable {
@@ -127,13 +134,16 @@ export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}
   const filter = options.filter === undefined
     ? undefined
     : new PacketFilter(options.filter, source.linkType, filterOptionsFor(source));
+  const onPacket = options.onPacket;
   let packets = 0;
   let bytes = 0;
   while (source.next()) {
     packets++;
     bytes += source.packet.originalLength;
     if (filter !== undefined && !filter.matches(source.packet)) continue;
-    if (decoder.decode(source.packet) !== DecodeStatus.Ok) continue;
+    const ok = decoder.decode(source.packet) === DecodeStatus.Ok;
+    onPacket?.(source.packet, ok ? out : undefined);
+    if (!ok) continue;
     const side = table.add(out);
     if (l7 !== undefined && side >= 0) l7.add(out, side, table.flowIdOf(side >> 1));
   }
@@ -208,13 +218,16 @@ export async function buildFlowsLive(
   let packets = 0;
   let bytes = 0;
   let filter: PacketFilter | undefined;
+  const onPacket = options.onPacket;
   const drain = (limit: number) => {
     let n = 0;
     while (n < limit && source.next()) {
       n++;
       bytes += source.packet.originalLength;
       if (filter !== undefined && !filter.matches(source.packet)) continue;
-      if (decoder.decode(source.packet) !== DecodeStatus.Ok) continue;
+      const ok = decoder.decode(source.packet) === DecodeStatus.Ok;
+      onPacket?.(source.packet, ok ? out : undefined);
+      if (!ok) continue;
       const side = table.add(out);
       if (l7 !== undefined && side >= 0) l7.add(out, side, table.flowIdOf(side >> 1));
     }

@@ -13,6 +13,8 @@ import { inventoryRoutes } from "./http/inventory.ts";
 import { InventoryService, Retagger } from "./inventory/mod.ts";
 import { fleetRoutes } from "./http/fleet.ts";
 import { FleetService } from "./fleet/mod.ts";
+import { pcapRoutes } from "./http/pcap.ts";
+import { PcapPolicyService } from "./pcap/mod.ts";
 import { userRoutes } from "./http/users.ts";
 import { ingestRoutes } from "./http/ingest.ts";
 import { licenseGate } from "./http/gating.ts";
@@ -102,6 +104,9 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/network", netmon.page);
   app.route("/api/v1/netmon", netmon.api);
   app.route("/", requestRoutes(deps));
+  const pcap = new PcapPolicyService({ database: deps.database, audit: auth.audit.record });
+  fleet.setPcapSource((id, group) => pcap.configFor(id, group));
+  app.route("/", pcapRoutes(pcap, fleet));
   app.get("/", (c) => c.redirect("/flows"));
 
   app.get("/static/:name", async (c) => {

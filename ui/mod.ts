@@ -92,6 +92,13 @@ export type { ApplianceRow, AppliancesPageProps, PendingTokenRow } from "./pages
 export { ApplianceDetailPage } from "./pages/appliances_detail.tsx";
 export type { ApplianceDetailProps } from "./pages/appliances_detail.tsx";
 export { ModuleLockedPage } from "./pages/module_locked.tsx";
+export { pcapAnalysisHref, PcapPoliciesPage } from "./pages/pcap_policies.tsx";
+export type {
+  PcapPoliciesPageProps,
+  PcapPolicyForm,
+  PcapPolicyRow,
+  PcapStorageRow,
+} from "./pages/pcap_policies.tsx";
 export { InventoryPage, RetagStatus } from "./pages/inventory.tsx";
 export type { InventoryFieldView, InventoryPageProps, RetagView } from "./pages/inventory.tsx";
 export type { ModuleLockedProps } from "./pages/module_locked.tsx";

@@ -38,7 +38,7 @@ export const NAV: readonly NavSection[] = [
       { id: "network-topology", label: "Topology", path: "/network/topology" },
       { id: "flows", label: "Flow logs", path: "/flows" },
       { id: "nat-tracing", label: "NAT tracing", path: "/network/nat" },
-      { id: "pcap-policies", label: "PCAP policies" },
+      { id: "pcap-policies", label: "PCAP policies", path: "/pcap/policies" },
       { id: "pcap-analysis", label: "PCAP analysis" },
     ],
   },

@@ -26,6 +26,9 @@ export interface FlowRow {
   /** The row's key, with `appliance`: its id and its `time` (ms); set by the manager. */
   id?: number;
   time?: number;
+  /** Set by the manager when an appliance stored packets of the flow (PCAP policies). */
+  hasPcap?: boolean;
+  pcapPolicies?: string[];
   // Every other field of the manager's row (rtt, closeType, service1, labels0, …) may be present
   // too: components read them with fieldOf().
 }

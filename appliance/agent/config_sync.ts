@@ -36,6 +36,8 @@ export interface ConfigDocument {
   capturePoints: CapturePointConfig[];
   reporting: ReportingConfig;
   policies: { distribution: unknown[]; pcap: unknown[] };
+  /** The global PCAP disk quota (bytes and/or % of the disk); null: no such bound. */
+  pcapStorage: { quotaBytes: number | null; quotaPercent: number | null };
   entitlement: unknown;
 }
 
@@ -104,6 +106,15 @@ export function checkConfigDocument(
     reporting[key] = r[key] as number;
   }
   const policies = isObject(x.policies) ? x.policies : {};
+  const storage = isObject(x.pcapStorage) ? x.pcapStorage : {};
+  const quotaBytes = storage.quotaBytes ?? null;
+  if (quotaBytes !== null && !positive(quotaBytes, 2 ** 53 - 1)) {
+    return fail("pcapStorage.quotaBytes: expected a positive integer or null");
+  }
+  const quotaPercent = storage.quotaPercent ?? null;
+  if (quotaPercent !== null && !positive(quotaPercent, 100)) {
+    return fail("pcapStorage.quotaPercent: expected 1-100 or null");
+  }
   return {
     ok: true,
     document: {
@@ -116,6 +127,10 @@ export function checkConfigDocument(
       policies: {
         distribution: Array.isArray(policies.distribution) ? policies.distribution : [],
         pcap: Array.isArray(policies.pcap) ? policies.pcap : [],
+      },
+      pcapStorage: {
+        quotaBytes: quotaBytes as number | null,
+        quotaPercent: quotaPercent as number | null,
       },
       entitlement: x.entitlement ?? null,
     },

@@ -4,6 +4,8 @@
  * when a heartbeat answer names a newer version), heartbeats (+ status.json), and the flow and
  * request records of the capture points (or of `--replay FILE`) flushed into the spool.
  */
+import type { CapturedPacket } from "../capture/mod.ts";
+import type { DecodedPacket } from "../decode/mod.ts";
 import { SpoolSender } from "../report/mod.ts";
 import type { Spool } from "../spool/mod.ts";
 import type { FlowRecord, RequestRecord } from "../wire/mod.ts";
@@ -23,9 +25,14 @@ import {
   sourceIdOf,
   spoolEvent,
   spoolFlows,
+  spoolPcapIndex,
   spoolRequests,
 } from "./spooling.ts";
 import { CpuMeter, disk, linkState, memory } from "./system.ts";
+import { AgentPcap } from "./pcap.ts";
+
+/** Each packet a source read (that passed `--filter`), for the PCAP store. */
+export type PacketTap = (packet: CapturedPacket, decoded: DecodedPacket | undefined) => void;
 
 /** Counters of a packet source so far (a live capture point, or the replayed file). */
 export interface SourceCounters {
@@ -55,7 +62,7 @@ export interface AgentDeps {
   /** With `l7`, request records too. */
   readFile(
     path: string,
-    options: { filter?: string; l7: boolean },
+    options: { filter?: string; l7: boolean; onPacket?: PacketTap },
   ): Promise<SourceRecords & SourceCounters>;
   /** Throws when the interface cannot be opened (retried at the next config check). */
   startCapture(
@@ -63,6 +70,7 @@ export interface AgentDeps {
     options: {
       filter?: string;
       l7: boolean;
+      onPacket?: PacketTap;
       onProgress(progress: SourceRecords & SourceCounters): void;
     },
   ): CaptureHandle;
@@ -145,7 +153,10 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
       }
     },
   });
-  sender.start(["flows", "requests", "events"]);
+  sender.start(["flows", "requests", "events", "pcap_index"]);
+  // Opened now so that files a killed agent left half-written are recovered at startup.
+  const pcap = new AgentPcap({ stateDir, log });
+  pcap.apply(sync.current?.document);
   const event = (kind: string, detail: Record<string, unknown>) =>
     spoolEvent(spool, identity.applianceId, { kind, detail }).catch((err) =>
       log(`cannot spool the ${kind} event: ${(err as Error).message}`)
@@ -161,11 +172,17 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
   const flush = () => {
     const records = pending;
     const requests = pendingRequests;
+    const stored = pcap.drain();
     pending = [];
     pendingRequests = [];
-    if (records.length === 0 && requests.length === 0) return flushing;
+    if (records.length === 0 && requests.length === 0 && stored.length === 0) return flushing;
     const options = { applianceId: identity.applianceId, batchSize: reporting().batchRecords };
     flushing = flushing.then(async () => {
+      try {
+        if (stored.length > 0) await spoolPcapIndex(spool, stored, options);
+      } catch (err) {
+        log(`cannot spool ${stored.length} PCAP index records: ${(err as Error).message}`);
+      }
       try {
         if (records.length > 0) {
           spooledRecords += (await spoolFlows(spool, records, options)).spooled;
@@ -248,6 +265,7 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
         point.handle = deps.startCapture(config, {
           filter: command.filter,
           l7,
+          onPacket: (packet, decoded) => pcap.offer(packet, decoded, name),
           onProgress: (p) => {
             take(p);
             point.counters = p;
@@ -275,6 +293,7 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
   const applied = (version: number) => {
     log(`config version ${version} applied`);
     event("config_applied", { version });
+    pcap.apply(sync.current?.document);
     reconcile();
   };
   if (sync.current) applied(sync.current.document.version);
@@ -465,13 +484,19 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
   const flushLoop = async () => {
     while (!signal.aborted) {
       await sleep(reporting().flushSeconds * 1000, signal);
+      pcap.tick();
       await flush();
     }
   };
   const replayFile = async () => {
     if (command.replay === undefined) return;
     try {
-      const read = await deps.readFile(command.replay, { filter: command.filter, l7 });
+      const point = command.replay.split("/").pop()!;
+      const read = await deps.readFile(command.replay, {
+        filter: command.filter,
+        l7,
+        onPacket: (packet, decoded) => pcap.offer(packet, decoded, point),
+      });
       replayCounters = read;
       const sourceId = await sourceIdOf(command.replay);
       const options = { applianceId: identity.applianceId, batchSize: command.batchSize };
@@ -513,6 +538,7 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
     [...points.values(), ...stopping].map((p) => p.handle?.done.catch(() => {})),
   );
   await Promise.all(loops);
+  pcap.close();
   await flush();
   await sender.stop();
   await spool.flush();

@@ -9,6 +9,7 @@ import {
   type EventRecord,
   type FlowRecord,
   MAX_REQUEST_TEXT_CHARS,
+  type PcapIndexRecord,
   type ReportBatch,
   REQUEST_FIELDS,
   type RequestRecord,
@@ -85,7 +86,7 @@ interface SpoolOptions {
  * record spooled exactly once over the runs). `keep` may leave records of a batch out; the
  * checkpoint counts them as done.
  */
-async function spoolStream<S extends "flows" | "requests">(
+async function spoolStream<S extends "flows" | "requests" | "pcap_index">(
   spool: Spool,
   stream: S,
   records: readonly StreamRecords[S][],
@@ -139,6 +140,15 @@ export function spoolFlows(
   options: SpoolOptions,
 ): Promise<SpoolFlowsResult> {
   return spoolStream(spool, "flows", records, options);
+}
+
+/** Spools the PCAP index summary as stream `pcap_index`. */
+export function spoolPcapIndex(
+  spool: Spool,
+  records: readonly PcapIndexRecord[],
+  options: SpoolOptions,
+): Promise<SpoolFlowsResult> {
+  return spoolStream(spool, "pcap_index", records, options);
 }
 
 /** The text fields of a request record (strings are the only unbounded values). */

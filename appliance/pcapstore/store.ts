@@ -6,7 +6,7 @@
 import type { CapturedPacket } from "../capture/mod.ts";
 import type { DecodedPacket } from "../decode/mod.ts";
 import { FilterError, PacketFilter, type PacketFilterOptions } from "../policy/mod.ts";
-import { PcapIndex } from "./flow_index.ts";
+import { type FileRow, type FlowRow, PcapIndex } from "./flow_index.ts";
 import { FileFlows } from "./flows.ts";
 import { type PcapPolicy, policyExpression, policySnapLength } from "./policy.ts";
 import { reindexFile } from "./recover.ts";
@@ -30,6 +30,10 @@ export interface PcapStoreOptions {
   /** How filters are compiled (e.g. the byte order of the capture file being replayed). */
   filterOptions?: PacketFilterOptions;
   log?: (line: string) => void;
+  /** Told each finished file and its flows (after they are indexed): the index summary. */
+  onFileClosed?: (file: FileRow, flows: readonly Omit<FlowRow, "fileId">[]) => void;
+  /** Told each file the quotas evicted. */
+  onFileEvicted?: (file: FileRow) => void;
 }
 
 /** Per-policy counters; cumulative since the store was opened. */
@@ -103,11 +107,15 @@ export class PcapStore {
   readonly #quota: number | undefined;
   readonly #log: (line: string) => void;
   readonly #filterOptions: PacketFilterOptions;
+  readonly #onClosed: PcapStoreOptions["onFileClosed"];
+  readonly #onEvicted: PcapStoreOptions["onFileEvicted"];
 
   private constructor(dir: string, options: PcapStoreOptions) {
     this.dir = dir;
     this.#log = options.log ?? (() => {});
     this.#filterOptions = options.filterOptions ?? {};
+    this.#onClosed = options.onFileClosed;
+    this.#onEvicted = options.onFileEvicted;
     this.index = new PcapIndex(`${dir}/${INDEX_FILE}`);
     const rotate = Math.min(MAX_FILE_BYTES, options.rotateBytes ?? DEFAULT_ROTATE_BYTES);
     this.#rotateUs = (options.rotateSeconds ?? DEFAULT_ROTATE_SECONDS) * 1e6;
@@ -292,18 +300,17 @@ export class PcapStore {
     const w = s.writer!;
     w.close();
     const relative = w.path.slice(this.dir.length + 1);
-    this.index.closeFile(
-      {
-        id: s.fileId,
-        path: relative,
-        firstUs: s.firstUs,
-        lastUs: s.lastUs,
-        packets: w.packets,
-        bytes: w.size,
-      },
-      w.interfaces.map((it, index) => ({ index, ...it })),
-      s.flows.rows(),
-    );
+    const file = {
+      id: s.fileId,
+      path: relative,
+      firstUs: s.firstUs,
+      lastUs: s.lastUs,
+      packets: w.packets,
+      bytes: w.size,
+    };
+    const flows = [...s.flows.rows()];
+    this.index.closeFile(file, w.interfaces.map((it, index) => ({ index, ...it })), flows);
+    this.#onClosed?.({ ...file, policy: s.policy.id, closed: true }, flows);
     s.flows.clear();
     s.writer = undefined;
     s.counters.filesWritten++;
@@ -328,6 +335,7 @@ export class PcapStore {
       const state = this.#states.find((s) => s.policy.id === file!.policy);
       if (state !== undefined) state.counters.filesEvicted++;
       this.#log(`evicted ${file!.path} (${file!.bytes} bytes)`);
+      this.#onEvicted?.(file!);
     };
     for (const s of this.#states) {
       const quota = s.policy.quotaBytes;
@@ -351,6 +359,21 @@ export class PcapStore {
       used -= files[0]!.bytes;
       evict(files[0]!.id);
     }
+  }
+
+  /**
+   * Closes the files that have been open for the rotation time by `nowUs` even when no packet
+   * came since (so a quiet policy's packets reach the index); returns how many were closed.
+   */
+  rotateIdle(nowUs: number): number {
+    let closed = 0;
+    for (const s of this.#states) {
+      if (s.writer !== undefined && nowUs - s.firstUs >= this.#rotateUs) {
+        this.#closeFile(s, false);
+        closed++;
+      }
+    }
+    return closed;
   }
 
   /** Closes every open file (fsync, rename, index) and the index. */

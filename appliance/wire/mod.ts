@@ -73,6 +73,17 @@ export {
   verifyEntitlement,
 } from "./entitlement.ts";
 export { isModuleKey, MODULE_KEYS, type ModuleKey } from "./modules.ts";
+export {
+  parsePcapPolicy,
+  PCAP_PROTOCOLS,
+  type PcapMatch,
+  type PcapPolicy,
+  policyExpression,
+  type PolicyResult,
+  policySnapLength,
+  WHOLE_PACKET,
+} from "./pcap_policy.ts";
+export { checkPcapIndex, type PcapIndexRecord } from "./pcap_index_record.ts";
 
 /**
  * Current schema version of a report batch. Bump when a field changes meaning.
@@ -101,6 +112,7 @@ export interface BatchOf<S extends Stream> {
 export type FlowBatch = BatchOf<"flows">;
 export type EventBatch = BatchOf<"events">;
 export type RequestBatch = BatchOf<"requests">;
+export type PcapIndexBatch = BatchOf<"pcap_index">;
 /** A batch of any stream; narrow on `stream`. */
 export type ReportBatch = { [S in Stream]: BatchOf<S> }[Stream];
 

@@ -43,6 +43,8 @@ export interface ConfigDocument {
   capturePoints: CapturePoint[];
   reporting: ReportingSettings;
   policies: { distribution: unknown[]; pcap: unknown[] };
+  /** The appliance's global PCAP disk quota (issue #7); null fields: no such bound. */
+  pcapStorage: { quotaBytes: number | null; quotaPercent: number | null };
   entitlement: Entitlement | null;
 }
 

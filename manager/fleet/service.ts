@@ -97,6 +97,11 @@ interface EntitlementTerms {
 }
 
 type ApplianceRow = typeof appliance.$inferSelect;
+/** The PCAP part of an appliance's config document. */
+export type PcapSource = (
+  applianceId: string,
+  group: string | null,
+) => Promise<{ pcap: unknown[]; storage: ConfigDocument["pcapStorage"] }>;
 type ConfigRow = typeof applianceConfig.$inferSelect;
 
 function snapshot(row: { name: string; groupName: string | null }) {
@@ -110,12 +115,19 @@ export class FleetService {
   readonly #now: () => number;
   #key: Promise<ManagerKey> | undefined;
   #lastPrune = 0;
+  /** Where `policies.pcap` and `pcapStorage` come from (set by the PCAP policy module). */
+  #pcap: PcapSource | undefined;
 
   constructor(options: FleetOptions) {
     this.#database = options.database;
     this.#licenses = options.licenses;
     this.#audit = options.audit;
     this.#now = options.now ?? Date.now;
+  }
+
+  /** Sets where each config document's PCAP policies and global PCAP quota come from. */
+  setPcapSource(source: PcapSource): void {
+    this.#pcap = source;
   }
 
   /** The manager key (created on first use; main.ts calls this at start). */
@@ -491,10 +503,21 @@ export class FleetService {
         group: r.appliance.groupName,
         capturePoints: cfg.capturePoints as CapturePoint[],
         reporting: cfg.reporting as ReportingSettings,
-        policies: { distribution: [], pcap: [] },
+        ...await this.#pcapParts(id, r.appliance.groupName),
         entitlement: stored,
       };
     }
+  }
+
+  async #pcapParts(
+    id: string,
+    group: string | null,
+  ): Promise<Pick<ConfigDocument, "policies" | "pcapStorage">> {
+    const pcap = await this.#pcap?.(id, group);
+    return {
+      policies: { distribution: [], pcap: pcap?.pcap ?? [] },
+      pcapStorage: pcap?.storage ?? { quotaBytes: null, quotaPercent: null },
+    };
   }
 
   #needsRenewal(

@@ -7,6 +7,7 @@ import {
   type EventRecord,
   FLOW_FIELDS,
   type FlowRecord,
+  type PcapIndexRecord,
   type RequestRecord,
   type Stream,
   type StreamRecords,
@@ -93,8 +94,35 @@ const requests: StreamHandler<RequestRecord> = {
   line: requestLine,
 };
 
+/** The PCAP index summary (issue #7); every value was checked by the wire module. */
+const pcapIndex: StreamHandler<PcapIndexRecord> = {
+  table: "pcap_index",
+  columns: [
+    "appliance_id",
+    "time",
+    "policy",
+    "file_id",
+    "protocol",
+    "ip_a",
+    "port_a",
+    "ip_b",
+    "port_b",
+    "start_time",
+    "end_time",
+    "packets",
+    "bytes",
+    "evicted",
+  ],
+  timeMs: (r) => Math.floor(r.startTime / 1000),
+  line: (appliance, r) =>
+    `${appliance}\t${
+      new Date(Math.floor(r.startTime / 1e6) * 1000).toISOString()
+    }\t${r.policy}\t${r.fileId}\t${r.protocol}\t${r.ipA}\t${r.portA}\t${r.ipB}\t${r.portB}\t${r.startTime}\t${r.endTime}\t${r.packets}\t${r.bytes}\t${r.evicted}\n`,
+};
+
 export const STREAM_HANDLERS: { readonly [S in Stream]: StreamHandler<StreamRecords[S]> } = {
   flows,
   events,
   requests,
+  pcap_index: pcapIndex,
 };

@@ -2,6 +2,7 @@ import { and, count, desc, eq, gte, lt, max, min, or, type SQL, sql } from "driz
 import type { PgColumn } from "drizzle-orm/pg-core";
 import { FLOW_FIELDS, type FlowRecord } from "../../appliance/wire/mod.ts";
 import { type Database, flowLog } from "../db/mod.ts";
+import { markPcap } from "../pcap/mod.ts";
 import type { FlowQuery } from "./filters.ts";
 import type { SearchClause } from "./search.ts";
 
@@ -31,7 +32,15 @@ export interface FlowTagsOut {
  * One flow-log row: the appliance's record (wire names), the appliance that sent it, its tags,
  * and its key (`appliance`, `time` in ms, `id`), which {@link queryFlowRow} looks up.
  */
-export type FlowRowOut = FlowRecord & FlowTagsOut & { appliance: string; id: number; time: number };
+export type FlowRowOut =
+  & FlowRecord
+  & FlowTagsOut
+  & { appliance: string; id: number; time: number }
+  & {
+    /** Whether an appliance stored packets of the flow (PCAP policies), and which policies. */
+    hasPcap?: boolean;
+    pcapPolicies?: string[];
+  };
 
 export const TAG_KEYS: readonly (keyof FlowTagsOut)[] = [
   "region0",
@@ -163,7 +172,7 @@ export async function queryFlows(database: Database, q: FlowQuery): Promise<Flow
     total,
     bucketSeconds,
     chart,
-    rows: (rows as unknown as FlowRowOut[]).map(outRow),
+    rows: await markPcap(database, (rows as unknown as FlowRowOut[]).map(outRow)),
   };
 }
 
@@ -195,5 +204,5 @@ export async function queryFlowRow(
     eq(flowLog.time, new Date(Number(time))),
     eq(flowLog.id, Number(id)),
   ));
-  return row ? outRow(row as unknown as FlowRowOut) : undefined;
+  return row ? (await markPcap(database, [outRow(row as unknown as FlowRowOut)]))[0] : undefined;
 }

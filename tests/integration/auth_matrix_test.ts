@@ -51,6 +51,14 @@ const MUTATING: Readonly<Record<string, Role>> = {
   "DELETE /api/v1/inventory/:kind/:id": "admin",
   "POST /api/v1/inventory/import": "admin",
   "POST /api/v1/inventory/retag": "admin",
+  "POST /pcap/policies": "operator",
+  "POST /pcap/policies/:id": "operator",
+  "POST /pcap/policies/:id/delete": "operator",
+  "POST /pcap/storage/:appliance": "operator",
+  "POST /api/v1/pcap/policies": "operator",
+  "PUT /api/v1/pcap/policies/:id": "operator",
+  "DELETE /api/v1/pcap/policies/:id": "operator",
+  "PUT /api/v1/pcap/storage/:appliance": "operator",
 };
 const RANK: Readonly<Record<Role, number>> = { viewer: 0, operator: 1, admin: 2 };
 const ROLES: readonly Role[] = ["viewer", "operator", "admin"];

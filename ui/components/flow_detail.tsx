@@ -34,7 +34,23 @@ export function relatedLinks(row: FlowRow): { label: string; href: string }[] {
     const entry = NAV.flatMap((s) => s.entries).find((e) => e.id === id);
     if (entry?.path) out.push({ label, href: `${entry.path}?flow=${encodeURIComponent(key)}` });
   }
+  if (row.hasPcap) out.push({ label: "Packets", href: packetsHref(row) });
   return out;
+}
+
+/** The PCAP analysis page for the flow's stored packets (the row's endpoints and time range). */
+export function packetsHref(row: FlowRow): string {
+  const q = new URLSearchParams({
+    appliance: row.appliance,
+    ip0: row.ip0,
+    port0: String(row.clientPort),
+    ip1: row.ip1,
+    port1: String(row.serverPort),
+    proto: String(row.protocol),
+    from: String(Math.floor(row.startTime / 1000)),
+    to: String(Math.ceil(row.endTime / 1000)),
+  });
+  return `/pcap/analysis?${q}`;
 }
 
 function snake(key: string): string {
