@@ -235,14 +235,21 @@ export class PcapPolicyService {
     return row === undefined ? undefined : viewOf(row);
   }
 
-  /** Packets, bytes and flows the appliances reported as stored, per policy id. */
+  /**
+   * Packets, their bytes on the wire, and flows the appliances reported as stored, per policy id
+   * (files the appliances evicted since are left out).
+   */
   async stats(): Promise<Map<string, PolicyStats>> {
-    const rows = await this.#database.db.select({
-      policy: pcapIndex.policy,
-      packets: sql<string>`coalesce(sum(${pcapIndex.packets}), 0)`,
-      bytes: sql<string>`coalesce(sum(${pcapIndex.bytes}), 0)`,
-      flows: sql<string>`count(*)`,
-    }).from(pcapIndex).groupBy(pcapIndex.policy);
+    const rows = await this.#database.rows<
+      { policy: string; packets: string; bytes: string; flows: string }
+    >(sql`
+      select i.policy, coalesce(sum(i.packets), 0) as packets, coalesce(sum(i.bytes), 0) as bytes,
+        count(*) as flows
+      from ${pcapIndex} i
+      where i.evicted = 0 and not exists (
+        select 1 from ${pcapIndex} x where x.evicted = 1 and x.appliance_id = i.appliance_id
+          and x.policy = i.policy and x.file_id = i.file_id)
+      group by i.policy`);
     return new Map(rows.map((r) => [r.policy, {
       packets: Number(r.packets),
       bytes: Number(r.bytes),

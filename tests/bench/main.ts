@@ -9,6 +9,7 @@
  *     (one section: e.g. `deno task bench --only packets`; `deno task bench ingest` = --only ingest)
  *   deno task bench netmon [--rows 10000000] [--runs 20]   (network monitoring: netmon_bench.ts)
  *   deno task bench distribute [--packets 1000000] [--runs 3]   (VXLAN sending: distribute_bench.ts)
+ *   deno task bench pcap [--store-gb 5] [--runs 5]   (PCAP store write rate, flow lookup: pcap_bench.ts)
  *
  * Our rows run in this process: each is timed from opening the file (mapped, as `appliance flows
  * FILE` does) to the last packet (Deno's start-up excluded), one warm-up then `--runs` runs,
@@ -311,6 +312,11 @@ async function main(): Promise<number> {
   if (Deno.args[0] === "netmon") {
     const { netmonBench } = await import("./netmon_bench.ts");
     return await netmonBench(Deno.args.slice(1));
+  }
+  // `deno task bench pcap [--store-gb N]`: PCAP store write rate and flow lookup (pcap_bench.ts).
+  if (Deno.args[0] === "pcap") {
+    const { pcapBench } = await import("./pcap_bench.ts");
+    return await pcapBench(Deno.args.slice(1));
   }
   // `deno task bench distribute [--packets N] [--runs N]`: VXLAN sending (distribute_bench.ts).
   if (Deno.args[0] === "distribute") {

@@ -336,6 +336,10 @@ for (const engine of testEngines()) {
           const [after] = await rows();
           assert.equal(after.hasPcap, false);
           assert.deepEqual(after.pcapPolicies, []);
+          const evicted = await (await req("/api/v1/pcap/policies/1", {
+            headers: viewer.headers,
+          })).json();
+          assert.deepEqual(evicted.stored, { packets: 0, bytes: 0, flows: 0 }, "evicted");
         },
       );
 

@@ -250,7 +250,9 @@ export function PcapPoliciesPage(props: PcapPoliciesPageProps): VNode {
                     <th class="num">Keeps</th>
                     <th class="num">Quota</th>
                     <th class="num">Stored packets</th>
-                    <th class="num">Stored bytes</th>
+                    <th class="num" title="frame bytes on the wire of the stored packets">
+                      Their bytes
+                    </th>
                     <th>Updated</th>
                     <th></th>
                   </tr>

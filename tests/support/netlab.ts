@@ -1,0 +1,175 @@
+/**
+ * A two-namespace lab for live capture tests: a server and a client namespace joined by a veth
+ * pair, and a host-side veth pair to the server namespace (where the agent runs and reaches the
+ * manager). Processes are spawned inside a namespace and stopped by PID; `tearDown` deletes the
+ * namespaces (and with them the veths). Addresses stay inside the namespaces and one host /30.
+ */
+import { ROOT } from "./procs.ts";
+
+export const words = (line: string) => line.trim().split(/\s+/);
+const DISABLE_IPV6 = "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; " +
+  "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6";
+
+export async function run(command: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command(command, { args, cwd: ROOT, stdin: "null" }).output();
+  const text = new TextDecoder();
+  if (out.code !== 0) {
+    throw new Error(
+      `${command} ${args.join(" ")} failed (${out.code}): ${text.decode(out.stderr)}`,
+    );
+  }
+  return text.decode(out.stdout);
+}
+
+async function quietly(command: string, args: string[]): Promise<void> {
+  await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output()
+    .catch(() => {});
+}
+
+export interface Proc {
+  pid: number;
+  output(): string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  exited(): Promise<Deno.CommandStatus>;
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+export function spawn(command: string, args: string[]): Proc {
+  const child = new Deno.Command(command, {
+    args,
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const decoder = new TextDecoder();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  };
+  const done = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  let exited = false;
+  const status = child.status.then((s) => (exited = true, s));
+  return {
+    pid: child.pid,
+    output: () => text,
+    async waitFor(pattern, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(text)) {
+        if (exited || Date.now() > deadline) {
+          throw new Error(`${command} ${args.join(" ")}: no ${pattern}\n${text}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async exited() {
+      const s = await status;
+      await done;
+      return s;
+    },
+    async stop(signal = "SIGTERM") {
+      if (!exited) {
+        try {
+          child.kill(signal);
+        } catch { /* already gone */ }
+      }
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* already gone */ }
+      }, 10_000);
+      const s = await status;
+      clearTimeout(timer);
+      await done;
+      return s;
+    },
+  };
+}
+
+/** Polls `probe` until it gives a value (errors count as "not yet"). */
+export async function eventually<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined> | T | undefined,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${last})` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export class NetLab {
+  readonly server: string;
+  readonly client: string;
+  readonly serverIf: string;
+  readonly clientIf: string;
+  readonly hostIf: string;
+  readonly agentIf: string;
+  readonly serverIp = "10.210.0.1";
+  readonly clientIp = "10.210.0.2";
+  readonly hostIp: string;
+  readonly agentIp: string;
+
+  /** `tag`: 1-3 letters naming the test, so parallel test files never share a name. */
+  constructor(tag: string) {
+    const p = `${tag}${Deno.pid}`;
+    [this.server, this.client] = [`${p}s`, `${p}c`];
+    [this.serverIf, this.clientIf, this.hostIf, this.agentIf] = [
+      `${p}x`,
+      `${p}y`,
+      `${p}h`,
+      `${p}a`,
+    ];
+    const octet = Deno.pid % 250;
+    this.hostIp = `10.211.${octet}.1`;
+    this.agentIp = `10.211.${octet}.2`;
+  }
+
+  async setUp(): Promise<void> {
+    for (const ns of [this.server, this.client]) {
+      await run("ip", words(`netns add ${ns}`));
+      await run("ip", [...words(`netns exec ${ns} sh -c`), DISABLE_IPV6]);
+      await run("ip", words(`-n ${ns} link set lo up`));
+    }
+    await run(
+      "ip",
+      words(
+        `-n ${this.server} link add ${this.serverIf} type veth peer name ${this.clientIf} netns ${this.client}`,
+      ),
+    );
+    await run("ip", words(`-n ${this.server} addr add ${this.serverIp}/30 dev ${this.serverIf}`));
+    await run("ip", words(`-n ${this.server} link set ${this.serverIf} up`));
+    await run("ip", words(`-n ${this.client} addr add ${this.clientIp}/30 dev ${this.clientIf}`));
+    await run("ip", words(`-n ${this.client} link set ${this.clientIf} up`));
+    await run(
+      "ip",
+      words(`link add ${this.hostIf} type veth peer name ${this.agentIf} netns ${this.server}`),
+    );
+    await run("ip", words(`addr add ${this.hostIp}/30 dev ${this.hostIf}`));
+    await run("ip", words(`link set ${this.hostIf} up`));
+    await run("ip", words(`-n ${this.server} addr add ${this.agentIp}/30 dev ${this.agentIf}`));
+    await run("ip", words(`-n ${this.server} link set ${this.agentIf} up`));
+  }
+
+  /** Deletes both namespaces (and with them both veth pairs); never throws. */
+  async tearDown(): Promise<void> {
+    for (const ns of [this.server, this.client]) await quietly("ip", ["netns", "del", ns]);
+    await quietly("ip", ["link", "del", this.hostIf]);
+  }
+
+  /** A command inside namespace `ns`. */
+  exec(ns: string, command: string, args: string[]): Proc {
+    return spawn("ip", ["netns", "exec", ns, command, ...args]);
+  }
+}
