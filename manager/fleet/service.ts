@@ -503,17 +503,20 @@ export class FleetService {
         group: r.appliance.groupName,
         capturePoints: cfg.capturePoints as CapturePoint[],
         reporting: cfg.reporting as ReportingSettings,
-        ...await this.#pcapParts(id, r.appliance.groupName),
+        ...await this.#pcapParts(id, r.appliance.groupName, stored),
         entitlement: stored,
       };
     }
   }
 
+  /** PCAP policies go only to appliances whose entitlement has network monitoring. */
   async #pcapParts(
     id: string,
     group: string | null,
+    entitlement: Entitlement | null,
   ): Promise<Pick<ConfigDocument, "policies" | "pcapStorage">> {
-    const pcap = await this.#pcap?.(id, group);
+    const licensed = entitlement?.modules.includes("network_monitoring") ?? false;
+    const pcap = licensed ? await this.#pcap?.(id, group) : undefined;
     return {
       policies: { distribution: [], pcap: pcap?.pcap ?? [] },
       pcapStorage: pcap?.storage ?? { quotaBytes: null, quotaPercent: null },
