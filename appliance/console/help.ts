@@ -92,7 +92,8 @@ ${STATE}
 ${EXIT}`,
   pcaps: `Usage: appliance pcaps [--json] [--state-dir DIR]
 
-The PCAP ring storage and its index (PCAP storage arrives with issue #7).
+The PCAP store of STATE/pcap (kept by "appliance run" per the PCAP policies of the manager):
+files, sizes and time ranges per policy.
 
 ${JSON_OPTION}
 ${STATE}
