@@ -509,6 +509,11 @@ export class FleetService {
     }
   }
 
+  /** An appliance's global PCAP quota (undefined without the PCAP module). */
+  async pcapStorage(id: string): Promise<ConfigDocument["pcapStorage"] | undefined> {
+    return (await this.#pcap?.(id, null))?.storage;
+  }
+
   /** PCAP policies go only to appliances whose entitlement has network monitoring. */
   async #pcapParts(
     id: string,

@@ -322,6 +322,8 @@ export function fleetRoutes(fleet: FleetService, auth: Auth): Hono {
       return listPage(c, 200, { problem: `No appliance with id ${c.req.param("id")}.` });
     }
     const series = await fleet.heartbeats(a.id, { sinceMs: Date.now() - CHART_WINDOW_MS });
+    const pcapStorage = await fleet.pcapStorage(a.id);
+    const role = pageFrame(c).user?.role;
     return c.html(
       renderPage(
         ApplianceDetailPage({
@@ -335,8 +337,11 @@ export function fleetRoutes(fleet: FleetService, auth: Auth): Hono {
           stages: a.lastHeartbeat?.stages ?? [],
           rates: ratesOf(series),
           observationPoints: OBSERVATION_POINTS,
-          canWrite: pageFrame(c).user?.role === "admin",
+          canWrite: role === "admin",
           errors: {},
+          ...(pcapStorage === undefined ? {} : {
+            pcapStorage: { ...pcapStorage, editable: role === "admin" || role === "operator" },
+          }),
           ...extra,
         }),
         pageFrame(c),

@@ -284,7 +284,11 @@ export function pcapRoutes(pcap: PcapPolicyService, fleet: FleetService): Hono {
         storageErrors: { applianceId, field: err.field ?? "quotaGB", message: err.message },
       });
     }
-    return c.redirect("/pcap/policies?notice=quota", 303);
+    // The appliance's own page sends its form here too, and is where it goes back to.
+    const next = /^\/admin\/appliances\/[A-Za-z0-9-]{1,64}$/.test(form.next ?? "")
+      ? `${form.next}?notice=saved`
+      : "/pcap/policies?notice=quota";
+    return c.redirect(next, 303);
   });
   return app;
 }

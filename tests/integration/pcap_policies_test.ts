@@ -238,6 +238,35 @@ for (const engine of testEngines()) {
         assert.ok(doc.version > v);
       });
 
+      await t.step("the appliance's settings page shows and sets the quota", async () => {
+        const user = await createTestUser(auth, "operator");
+        const s = await sessionFor(auth, user.id);
+        const page = `/admin/appliances/${tap.applianceId}`;
+        const before = await (await req(page, { headers: { cookie: s.cookie } })).text();
+        assert.match(before, /PCAP storage/);
+        assert.match(before, /2\.5 GB and at most 20% of the disk/);
+        const saved = await req(
+          `/pcap/storage/${tap.applianceId}`,
+          formPost({ _csrf: s.csrf, quotaGB: "", quotaPercent: "10", next: page }, {
+            cookie: s.cookie,
+          }),
+        );
+        assert.equal(saved.status, 303);
+        assert.equal(saved.headers.get("location"), `${page}?notice=saved`);
+        assert.deepEqual((await config()).pcapStorage, { quotaBytes: null, quotaPercent: 10 });
+        const evil = await req(
+          `/pcap/storage/${tap.applianceId}`,
+          formPost({ _csrf: s.csrf, quotaPercent: "10", next: "https://evil.example/" }, {
+            cookie: s.cookie,
+          }),
+        );
+        assert.equal(
+          evil.headers.get("location"),
+          "/pcap/policies?notice=quota",
+          "no open redirect",
+        );
+      });
+
       await t.step(
         "the page's form works without JavaScript; errors sit by the field",
         async () => {

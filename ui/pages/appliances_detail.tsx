@@ -4,6 +4,7 @@ import { RateChart } from "../components/rate_chart.tsx";
 import { formatCount } from "../format.ts";
 import { CsrfField } from "../frame.tsx";
 import { Layout } from "../layout.tsx";
+import { PcapStoragePanel, type PcapStorageView } from "../components/pcap_storage_panel.tsx";
 import { type ApplianceRow, StatusBadge } from "./appliances.tsx";
 
 export interface CapturePointView {
@@ -53,6 +54,8 @@ export interface ApplianceDetailProps {
   notice?: string;
   /** A problem that concerns no single form field (revoke without confirmation, …). */
   problem?: string;
+  /** The global PCAP quota (issue #7), and whether this user may change it. */
+  pcapStorage?: PcapStorageView & { editable: boolean };
 }
 
 const REPORTING_LABELS: Record<string, string> = {
@@ -156,6 +159,13 @@ export function ApplianceDetailPage(props: ApplianceDetailProps): VNode {
       <DropsPanel stages={props.stages} />
       <CapturePointsPanel {...props} editable={editable} />
       {editable && <SettingsPanel {...props} />}
+      {props.pcapStorage && !props.revoked && (
+        <PcapStoragePanel
+          applianceId={props.appliance.id}
+          storage={props.pcapStorage}
+          editable={props.pcapStorage.editable}
+        />
+      )}
     </Layout>
   );
 }
