@@ -390,8 +390,8 @@ async function distribute(command: Extract<Command, { kind: "distribute" }>): Pr
 function agentDeps(): AgentDeps {
   return {
     log: say,
-    readFile: async (path, { filter, l7 }) => {
-      const s = await buildFlowsFromFile(path, { filter, ...(l7 ? { l7: {} } : {}) });
+    readFile: async (path, { filter, l7, tap }) => {
+      const s = await buildFlowsFromFile(path, { filter, tap, ...(l7 ? { l7: {} } : {}) });
       const malformed = Object.values(s.decodeErrors).reduce((n, c) => n + (c ?? 0), 0);
       return { ...s, malformed };
     },
@@ -400,6 +400,7 @@ function agentDeps(): AgentDeps {
       const done = buildFlowsLive(source, {
         observationPoint: point.observationPoint,
         filter: options.filter,
+        tap: options.tap,
         ...(options.l7 ? { l7: {} } : {}),
         onProgress: (p) => options.onProgress(p),
       });

@@ -4,6 +4,7 @@
  * `DecodedPacket` (or counts why not); `flow/table.ts` adds it to its flow.
  */
 import {
+  type CapturedPacket,
   type CaptureError,
   type CaptureStats,
   type LiveSource,
@@ -67,6 +68,17 @@ export interface BuildFlowsOptions {
   filter?: string;
   /** Parse application protocols into request logs (`requests` in the summary). */
   l7?: L7Options;
+  /**
+   * Sees every packet read (before `filter`), e.g. traffic distribution; opened with the
+   * source's link type, flushed after each burst and at the end.
+   */
+  tap?: (linkType: number) => PacketTap;
+}
+
+/** A consumer of every captured packet beside the flow build (agent/distribution.ts). */
+export interface PacketTap {
+  process(packet: CapturedPacket): void;
+  flush(): void;
 }
 
 function newFlowTable(options: BuildFlowsOptions, l7?: L7Engine): FlowTable {
@@ -129,14 +141,17 @@ export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}
     : new PacketFilter(options.filter, source.linkType, filterOptionsFor(source));
   let packets = 0;
   let bytes = 0;
+  const tap = options.tap?.(source.linkType);
   while (source.next()) {
     packets++;
     bytes += source.packet.originalLength;
+    tap?.process(source.packet);
     if (filter !== undefined && !filter.matches(source.packet)) continue;
     if (decoder.decode(source.packet) !== DecodeStatus.Ok) continue;
     const side = table.add(out);
     if (l7 !== undefined && side >= 0) l7.add(out, side, table.flowIdOf(side >> 1));
   }
+  tap?.flush();
   const summary = summarize({ source, decoder, table, filter, packets, bytes, started });
   if (l7 !== undefined) {
     l7.finish();
@@ -208,17 +223,20 @@ export async function buildFlowsLive(
   let packets = 0;
   let bytes = 0;
   let filter: PacketFilter | undefined;
+  const tap = options.tap?.(source.linkType);
   const drain = (limit: number) => {
     let n = 0;
     while (n < limit && source.next()) {
       n++;
       bytes += source.packet.originalLength;
+      tap?.process(source.packet);
       if (filter !== undefined && !filter.matches(source.packet)) continue;
       if (decoder.decode(source.packet) !== DecodeStatus.Ok) continue;
       const side = table.add(out);
       if (l7 !== undefined && side >= 0) l7.add(out, side, table.flowIdOf(side >> 1));
     }
     packets += n;
+    if (n > 0) tap?.flush();
     return n;
   };
   try {

@@ -104,3 +104,19 @@ export type { NavEntry, NavSection } from "./nav.ts";
 export { renderFragment, renderPage } from "./render.ts";
 export { readStatic, STATIC_FILES, StaticAssetError } from "./assets.ts";
 export type { StaticFile } from "./assets.ts";
+export {
+  type PolicyFormView,
+  PolicyListPage,
+  PolicyPage,
+  type PolicyPageProps,
+  type PolicyRowView,
+} from "./pages/distribution_policies.tsx";
+export {
+  type PointFormView,
+  PointListPage,
+  PointPage,
+  type PointPageProps,
+  type PointRowView,
+  type ReachView,
+} from "./pages/distribution_points.tsx";
+export type { CountersView, CountsView } from "./pages/distribution_parts.tsx";

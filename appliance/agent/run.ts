@@ -6,7 +6,7 @@
  */
 import { SpoolSender } from "../report/mod.ts";
 import type { Spool } from "../spool/mod.ts";
-import type { FlowRecord, RequestRecord } from "../wire/mod.ts";
+import { encodeBatch, type FlowRecord, type RequestRecord, WIRE_VERSION } from "../wire/mod.ts";
 import { type CapturePointConfig, ConfigSync, DEFAULT_REPORTING } from "./config_sync.ts";
 import { notEnrolled } from "./errors.ts";
 import {
@@ -26,6 +26,7 @@ import {
   spoolRequests,
 } from "./spooling.ts";
 import { CpuMeter, disk, linkState, memory } from "./system.ts";
+import { AgentDistribution, type PacketTap } from "./distribution.ts";
 
 /** Counters of a packet source so far (a live capture point, or the replayed file). */
 export interface SourceCounters {
@@ -55,7 +56,7 @@ export interface AgentDeps {
   /** With `l7`, request records too. */
   readFile(
     path: string,
-    options: { filter?: string; l7: boolean },
+    options: { filter?: string; l7: boolean; tap?: (linkType: number) => PacketTap },
   ): Promise<SourceRecords & SourceCounters>;
   /** Throws when the interface cannot be opened (retried at the next config check). */
   startCapture(
@@ -63,6 +64,8 @@ export interface AgentDeps {
     options: {
       filter?: string;
       l7: boolean;
+      /** Traffic distribution: sees every packet of the capture point. */
+      tap?: (linkType: number) => PacketTap;
       onProgress(progress: SourceRecords & SourceCounters): void;
     },
   ): CaptureHandle;
@@ -145,7 +148,7 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
       }
     },
   });
-  sender.start(["flows", "requests", "events"]);
+  sender.start(["flows", "requests", "events", "npb_counters"]);
   const event = (kind: string, detail: Record<string, unknown>) =>
     spoolEvent(spool, identity.applianceId, { kind, detail }).catch((err) =>
       log(`cannot spool the ${kind} event: ${(err as Error).message}`)
@@ -248,6 +251,7 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
         point.handle = deps.startCapture(config, {
           filter: command.filter,
           l7,
+          tap: distribution.tap(name),
           onProgress: (p) => {
             take(p);
             point.counters = p;
@@ -272,9 +276,41 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
     }
   };
 
+  const distribution = new AgentDistribution();
+  // Re-applied after every pull: the document or the entitlement (it expires) may have changed.
+  const distribute = () => {
+    const doc = sync.current?.document;
+    const before = JSON.stringify(distribution.status);
+    distribution.apply(doc?.version ?? null, doc?.policies.distribution ?? [], sync.entitlement);
+    const s = distribution.status;
+    if (JSON.stringify(s) === before) return;
+    if (s.state === "active") log(`distributing with ${s.policies} policies`);
+    else if (s.state !== "off") log(`traffic distribution ${s.state}: ${s.reason}`);
+    if (s.state === "unlicensed" || s.state === "invalid") {
+      event("distribution_refused", { state: s.state, reason: s.reason, version: s.configVersion });
+    }
+  };
+  const spoolCounters = async () => {
+    const records = distribution.takeRecords(Date.now());
+    if (records.length === 0) return;
+    await spool.append(
+      "npb_counters",
+      { records: records.length },
+      (seq) =>
+        new Uint8Array(encodeBatch({
+          v: WIRE_VERSION,
+          appliance: identity.applianceId,
+          stream: "npb_counters",
+          seq,
+          sentAt: Date.now(),
+          records,
+        })),
+    ).catch((err) => log(`cannot spool npb counters: ${(err as Error).message}`));
+  };
   const applied = (version: number) => {
     log(`config version ${version} applied`);
     event("config_applied", { version });
+    distribute();
     reconcile();
   };
   if (sync.current) applied(sync.current.document.version);
@@ -365,6 +401,7 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
       lastReportAt: sender.stats.lastReportAt,
       configVersion: sync.current?.document.version ?? null,
       entitlement: sync.entitlement,
+      distribution: distribution.status,
     };
   };
   const status = async (beat: Heartbeat, stoppedAt: number | null = null) => {
@@ -426,6 +463,7 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
       await sleep(POLL_MS, AbortSignal.any([signal, wake.signal]));
       if (signal.aborted) break;
       const result = await sync.pull();
+      if (result.kind !== "applied") distribute();
       if (result.kind === "applied") {
         applied(result.document.version);
         await status(await heartbeat());
@@ -466,12 +504,17 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
     while (!signal.aborted) {
       await sleep(reporting().flushSeconds * 1000, signal);
       await flush();
+      await spoolCounters();
     }
   };
   const replayFile = async () => {
     if (command.replay === undefined) return;
     try {
-      const read = await deps.readFile(command.replay, { filter: command.filter, l7 });
+      const read = await deps.readFile(command.replay, {
+        filter: command.filter,
+        l7,
+        tap: distribution.tap(null),
+      });
       replayCounters = read;
       const sourceId = await sourceIdOf(command.replay);
       const options = { applianceId: identity.applianceId, batchSize: command.batchSize };
@@ -514,6 +557,8 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
   );
   await Promise.all(loops);
   await flush();
+  distribution.close();
+  await spoolCounters();
   await sender.stop();
   await spool.flush();
   await status(await heartbeat(), Date.now());

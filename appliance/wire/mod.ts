@@ -73,6 +73,7 @@ export {
   verifyEntitlement,
 } from "./entitlement.ts";
 export { isModuleKey, MODULE_KEYS, type ModuleKey } from "./modules.ts";
+export { checkNpbCounters, NPB_COUNT_FIELDS, type NpbCounterRecord } from "./npb_record.ts";
 
 /**
  * Current schema version of a report batch. Bump when a field changes meaning.

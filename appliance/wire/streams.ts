@@ -13,12 +13,14 @@ import {
 import { checkEvent, type EventRecord } from "./event_record.ts";
 import type { RequestRecord } from "./request_record.ts";
 import { checkRequest } from "./request_check.ts";
+import { checkNpbCounters, type NpbCounterRecord } from "./npb_record.ts";
 
 /** The record type of each stream. */
 export interface StreamRecords {
   flows: FlowRecord;
   events: EventRecord;
   requests: RequestRecord;
+  npb_counters: NpbCounterRecord;
 }
 export type Stream = keyof StreamRecords;
 
@@ -36,6 +38,7 @@ export const STREAM_SPECS: { readonly [S in Stream]: StreamSpec } = {
   flows: { since: 1, check: checkFlow },
   events: { since: 2, check: (record, at) => checkEvent(record, at) },
   requests: { since: 2, check: (record, at) => checkRequest(record, at, isIpText) },
+  npb_counters: { since: 2, check: (record, at) => checkNpbCounters(record, at) },
 };
 
 export const STREAMS: readonly Stream[] = Object.keys(STREAM_SPECS) as Stream[];

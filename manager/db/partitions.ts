@@ -4,7 +4,12 @@ import type { Database } from "./client.ts";
 const DAY_MS = 86_400_000;
 
 /** Tables partitioned by RANGE ("time"), one partition per UTC day. */
-export const PARTITIONED_TABLES = ["flow_log", "appliance_event", "request_log"] as const;
+export const PARTITIONED_TABLES = [
+  "flow_log",
+  "appliance_event",
+  "request_log",
+  "npb_counters",
+] as const;
 export type PartitionedTable = typeof PARTITIONED_TABLES[number];
 
 export function dayStart(ms: number): number {

@@ -25,6 +25,7 @@ export const RETENTION_DEFAULTS: { readonly [T in PartitionedTable]: RetentionLi
   flow_log: { days: 30, bytes: 0 },
   appliance_event: { days: 90, bytes: 0 },
   request_log: { days: 7, bytes: 0 },
+  npb_counters: { days: 30, bytes: 0 },
 };
 
 export type RetentionSettings = { [T in PartitionedTable]?: RetentionLimit } & {

@@ -24,6 +24,7 @@ import {
   type ReportingSettings,
 } from "./documents.ts";
 import { loadManagerKey, type ManagerKey } from "./manager_key.ts";
+import { distributionFor } from "../distribution/mod.ts";
 import { type ApplianceStatus, type Health, healthAfter, statusAt } from "./status.ts";
 
 export const ENROLLMENT_TOKEN_PREFIX = "tple_";
@@ -491,7 +492,14 @@ export class FleetService {
         group: r.appliance.groupName,
         capturePoints: cfg.capturePoints as CapturePoint[],
         reporting: cfg.reporting as ReportingSettings,
-        policies: { distribution: [], pcap: [] },
+        policies: {
+          distribution: await distributionFor(
+            this.#database.db,
+            id,
+            r.appliance.groupName,
+          ),
+          pcap: [],
+        },
         entitlement: stored,
       };
     }

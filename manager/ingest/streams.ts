@@ -7,6 +7,7 @@ import {
   type EventRecord,
   FLOW_FIELDS,
   type FlowRecord,
+  type NpbCounterRecord,
   type RequestRecord,
   type Stream,
   type StreamRecords,
@@ -93,8 +94,39 @@ const requests: StreamHandler<RequestRecord> = {
   line: requestLine,
 };
 
+const npbCounters: StreamHandler<NpbCounterRecord> = {
+  table: "npb_counters",
+  columns: [
+    "appliance_id",
+    "time",
+    "kind",
+    "object_id",
+    "packets",
+    "bytes",
+    "matched",
+    "drop_filter",
+    "drop_direction",
+    "drop_dedup",
+    "drop_rate_limit",
+    "drop_fuse",
+    "drop_send_error",
+    "truncated",
+    "last_error",
+    "last_send_at",
+  ],
+  timeMs: (r) => r.time,
+  // Counts were checked to be integers by the wire module; ids and errors are free text.
+  line: (appliance, r) =>
+    `${appliance}\t${new Date(r.time).toISOString()}\t${r.kind}\t${
+      copyText(r.id)
+    }\t${r.packets}\t${r.bytes}\t${r.matched}\t${r.filter}\t${r.direction}\t${r.dedup}\t${r.rateLimit}\t${r.fuse}\t${r.sendError}\t${r.truncated}\t${
+      copyText(r.lastError)
+    }\t${r.lastSendAt}\n`,
+};
+
 export const STREAM_HANDLERS: { readonly [S in Stream]: StreamHandler<StreamRecords[S]> } = {
   flows,
   events,
   requests,
+  npb_counters: npbCounters,
 };

@@ -33,3 +33,4 @@ export { invHost, invPod, invRegion, invService, invSubnet, invVpc } from "./inv
 export { networkMetrics1h, networkMetrics1m, networkMetricsDim1h } from "./netmon.ts";
 export { applianceEvent, ingestStream } from "./ingest.ts";
 export { requestLog } from "./request_log.ts";
+export { distributionPoint, distributionPolicy, npbCounters } from "./distribution.ts";
