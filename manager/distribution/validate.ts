@@ -225,6 +225,8 @@ const POLICY_FIELDS = [
 ] as const;
 
 const APPLIANCE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+// Group names as fleet/documents.ts labelProblem() allows them: no control characters.
+// deno-lint-ignore no-control-regex
 const GROUP = /^[^\u0000-\u001f\u007f]{1,64}$/;
 const INTERFACE = /^[A-Za-z0-9_.:@-]{1,64}$/;
 const LIMIT: [number, number] = [1000, 400e9];
