@@ -9,6 +9,7 @@ import type { CapturedPacket } from "../capture/mod.ts";
 import {
   type DistributionPolicy,
   Distributor,
+  type DistributorOptions,
   OWN_OUTPUT_FILTER,
   parseDistribution,
   type PointCounters,
@@ -69,6 +70,12 @@ function addPoint(a: PointCounters | undefined, b: PointCounters): PointCounters
 }
 
 export class AgentDistribution {
+  readonly #openSink: DistributorOptions["openSink"];
+  /** `openSink` replaces the sockets (tests). */
+  constructor(options: Pick<DistributorOptions, "openSink"> = {}) {
+    this.#openSink = options.openSink;
+  }
+
   status: DistributionStatus = { state: "off", reason: null, policies: 0, configVersion: null };
   #policies: { policy: DistributionPolicy; capturePoints: string[] }[] = [];
   #generation = 0;
@@ -142,7 +149,7 @@ export class AgentDistribution {
     ).map((p) => p.policy);
     if (policies.length === 0) return undefined;
     const run = {
-      distributor: new Distributor(policies, { linkType }),
+      distributor: new Distributor(policies, { linkType, openSink: this.#openSink }),
       own: new PacketFilter(OWN_OUTPUT_FILTER, linkType),
     };
     this.#runs.set(key, run);
