@@ -22,6 +22,7 @@ import {
   FleetError,
   type FleetService,
   fleetStatus,
+  type Heartbeat,
   ratesOf,
 } from "../fleet/mod.ts";
 import { HttpError } from "./errors.ts";
@@ -41,6 +42,14 @@ function applianceIdOf(c: Context): string {
   const p = c.get("principal");
   if (p?.kind !== "appliance") throw new HttpError(401, "appliance credential required");
   return p.applianceId;
+}
+
+/** The heartbeat's traffic distribution state as one line, or undefined when it has none. */
+function distributionText(d: Heartbeat["distribution"]): string | undefined {
+  if (d === undefined) return undefined;
+  if (d.state === "active") return `active: ${d.policies} policies`;
+  if (d.state === "off") return "off (no policy for this appliance)";
+  return `${d.state}: ${d.reason ?? "unknown"}`;
 }
 
 /** `"5"`, `W/"5"`, a list of them, or `*`: whether the client already holds `etag`. */
@@ -337,6 +346,7 @@ export function fleetRoutes(fleet: FleetService, auth: Auth): Hono {
           observationPoints: OBSERVATION_POINTS,
           canWrite: pageFrame(c).user?.role === "admin",
           errors: {},
+          distribution: distributionText(a.lastHeartbeat?.distribution),
           ...extra,
         }),
         pageFrame(c),

@@ -20,7 +20,7 @@ import {
 } from "../support/auth.ts";
 import { createScratchDatabase, POSTGRES_URL } from "../support/db.ts";
 import { installLicenseWithCli, issueTestLicense } from "../support/license.ts";
-import { ROOT, startManager } from "../support/procs.ts";
+import { ROOT, runDeno, startManager } from "../support/procs.ts";
 import { applianceIdOf, enrollWithCli } from "../support/appliance.ts";
 import { IN_CI, testWithTools } from "../support/tools.ts";
 import { openCaptureFile } from "../../appliance/capture/mod.ts";
@@ -356,6 +356,11 @@ labTest(
         );
         await page.goto(`${url}/distribution/points/${pointId}`);
         await page.screenshot({ path: `${OUTPUT}distribution-point.png`, fullPage: true });
+        await page.goto(`${url}/admin/appliances/${id}`);
+        assert.equal(
+          await page.locator("#appliance-distribution").innerText(),
+          "active: 1 policies",
+        );
       });
 
       await t.step(
@@ -380,6 +385,17 @@ labTest(
           const status = JSON.parse(await Deno.readTextFile(`${stateDir}/status.json`));
           assert.equal(status.heartbeat.distribution.state, "unlicensed");
           assert.match(agent.output(), /traffic distribution unlicensed/);
+          const shown = await runDeno("appliance/main.ts", ["status", "--state-dir", stateDir]);
+          assert.match(
+            shown.stdout,
+            /distribution +unlicensed: traffic_distribution is not in the signed entitlement/,
+          );
+          await page.goto(`${url}/admin/appliances/${id}`);
+          assert.match(
+            await page.locator("#appliance-distribution").innerText(),
+            /^unlicensed: traffic_distribution is not in the signed entitlement: distributing nothing$/,
+          );
+          await page.screenshot({ path: `${OUTPUT}distribution-unlicensed.png`, fullPage: true });
           const inner = await lab.tcpdump(`vx${VNI}`, `${tmp}/none.pcap`, [], "in");
           procs.push(inner);
           await lab.send();

@@ -17,6 +17,7 @@ import {
 import { openTestDatabase, testEngines } from "../support/db.ts";
 import { enrollTestAppliance } from "../support/fleet.ts";
 import { installTestLicense } from "../support/license.ts";
+import { encodeBatch, type NpbCounterRecord, WIRE_VERSION } from "../../appliance/wire/mod.ts";
 
 const VXLAN = { name: "ids-1", tunnel: "vxlan", vni: 42, destination: "10.99.0.2" };
 
@@ -263,6 +264,76 @@ for (const engine of testEngines()) {
         assert.equal(viewerPage.status, 200);
         assert.doesNotMatch(await viewerPage.text(), /New policy/);
       });
+
+      await t.step(
+        "npb_counters: ingested, summed per minute, reachability per point",
+        async () => {
+          const now = Date.now();
+          const zero = {
+            packets: 0,
+            bytes: 0,
+            matched: 0,
+            filter: 0,
+            direction: 0,
+            dedup: 0,
+            rateLimit: 0,
+            fuse: 0,
+            sendError: 0,
+            truncated: 0,
+            lastError: "",
+            lastSendAt: 0,
+          };
+          const records: NpbCounterRecord[] = [
+            { ...zero, time: now - 30_000, kind: "policy", id: `policy-${policyId}`, packets: 5 },
+            { ...zero, time: now - 20_000, kind: "policy", id: `policy-${policyId}`, packets: 7 },
+            { ...zero, time: now - 20_000, kind: "policy", id: `policy-${policyId}`, dedup: 3 },
+            {
+              ...zero,
+              time: now - 20_000,
+              kind: "point",
+              id: `point-${pointId}`,
+              sendError: 4,
+              lastError: "sendmmsg: Network is unreachable",
+            },
+          ];
+          const res = await request("/api/v1/ingest", {
+            method: "POST",
+            headers: { ...tapB.headers, "content-type": "application/cbor" },
+            body: encodeBatch({
+              v: WIRE_VERSION,
+              appliance: tapB.applianceId,
+              stream: "npb_counters",
+              seq: 1,
+              sentAt: now,
+              records,
+            }) as Uint8Array<ArrayBuffer>,
+          });
+          assert.equal(res.status, 200, await res.clone().text());
+          await res.body?.cancel();
+          const policy = await (await request(
+            `/api/v1/distribution/policies/${policyId}/counters`,
+            { headers: view },
+          )).json();
+          assert.equal(policy.totals.packets, 12);
+          assert.equal(policy.totals.dropDedup, 3);
+          assert.equal(
+            policy.minutes.reduce((n: number, m: { packets: number }) => n + m.packets, 0),
+            12,
+          );
+          const point = await (await request(
+            `/api/v1/distribution/points/${pointId}/counters`,
+            { headers: view },
+          )).json();
+          assert.equal(point.reach.status, "unreachable");
+          assert.equal(point.reach.lastError, "sendmmsg: Network is unreachable");
+          assert.equal(point.totals.dropSendError, 4);
+          const html = await (await request(`/distribution/points/${pointId}`, {
+            headers: { cookie: (await sessionFor(auth, viewer.id)).cookie },
+          })).text();
+          assert.match(html, /data-reach="unreachable"/);
+          assert.match(html, /sendmmsg: Network is unreachable/);
+        },
+      );
 
       await t.step("gating: without traffic_distribution every route is 403", async () => {
         await database.rows(sql`delete from license`);

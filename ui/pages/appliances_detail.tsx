@@ -53,6 +53,8 @@ export interface ApplianceDetailProps {
   notice?: string;
   /** A problem that concerns no single form field (revoke without confirmation, …). */
   problem?: string;
+  /** Traffic distribution as the last heartbeat said: `active: 2 policies`, `unlicensed: …`. */
+  distribution?: string;
 }
 
 const REPORTING_LABELS: Record<string, string> = {
@@ -129,6 +131,12 @@ export function ApplianceDetailPage(props: ApplianceDetailProps): VNode {
               </span>
             </dd>
           </div>
+          {props.distribution && (
+            <div>
+              <dt>Traffic distribution</dt>
+              <dd id="appliance-distribution">{props.distribution}</dd>
+            </div>
+          )}
         </dl>
       </section>
       <section class="panel" aria-labelledby="chart-title">
