@@ -17,6 +17,7 @@ import {
 import { openTestDatabase, testEngines } from "../support/db.ts";
 import { enrollTestAppliance } from "../support/fleet.ts";
 import { installTestLicense } from "../support/license.ts";
+import { parseDistribution } from "../../appliance/distribute/mod.ts";
 import { encodeBatch, type NpbCounterRecord, WIRE_VERSION } from "../../appliance/wire/mod.ts";
 
 const VXLAN = { name: "ids-1", tunnel: "vxlan", vni: 42, destination: "10.99.0.2" };
@@ -207,6 +208,26 @@ for (const engine of testEngines()) {
         assert.equal(b3.policies.distribution[0].points[0].vni, 43);
         const inUse = await send("DELETE", `/api/v1/distribution/points/${pointId}`, null);
         assert.equal(inUse.status, 409);
+        // A drop policy goes first in the document; the appliance's own parser takes it all.
+        const drop = await send("POST", "/api/v1/distribution/policies", {
+          name: "no-ssh",
+          action: "drop",
+          filter: "tcp port 22",
+          groups: ["dc2"],
+        });
+        assert.equal(drop.status, 201, JSON.stringify(drop.body));
+        const b4 = await config(tapB);
+        assert.deepEqual(b4.policies.distribution.map((p: { name: string }) => p.name), [
+          "no-ssh",
+          "web",
+        ]);
+        const parsed = parseDistribution(b4.policies.distribution);
+        assert.ok(parsed.ok, parsed.ok ? "" : parsed.problems.join("; "));
+        assert.equal(parsed.policies[1]!.points[0]!.vni, 43);
+        assert.equal(parsed.policies[1]!.bandwidthBps, 10_000_000);
+        const gone = await send("DELETE", `/api/v1/distribution/policies/${drop.body.id}`, null);
+        assert.equal(gone.status, 204);
+        assert.equal((await config(tapB)).version, b4.version + 1);
       });
 
       await t.step("every change is in the audit log with before and after", async () => {
@@ -219,6 +240,8 @@ for (const engine of testEngines()) {
           "distribution_policy.create",
           "distribution_policy.update",
           "distribution_point.update",
+          "distribution_policy.create",
+          "distribution_policy.delete",
         ]);
         assert.ok(rows.every((r) => r.actor === "op-1"));
         assert.equal((rows[3]!.before as { groups: string[] }).groups.length, 0);
