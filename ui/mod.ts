@@ -105,6 +105,7 @@ export { renderFragment, renderPage } from "./render.ts";
 export { readStatic, STATIC_FILES, StaticAssetError } from "./assets.ts";
 export type { StaticFile } from "./assets.ts";
 export {
+  PolicyCountersPanel,
   type PolicyFormView,
   PolicyListPage,
   PolicyPage,
@@ -112,6 +113,7 @@ export {
   type PolicyRowView,
 } from "./pages/distribution_policies.tsx";
 export {
+  PointCountersPanel,
   type PointFormView,
   PointListPage,
   PointPage,

@@ -280,7 +280,14 @@ for (const engine of testEngines()) {
         const page = await request(ok.headers.get("location")!, { headers: { cookie: s.cookie } });
         const text = await page.text();
         assert.match(text, /l4 0 8\nstart 6 6/);
-        assert.match(text, /id="npb-counters"/);
+        assert.match(text, /id="npb-counters"[^>]*hx-trigger="every 15s"/);
+        // The same URL answers htmx's refresh with the counters panel alone.
+        const fragment = await request(ok.headers.get("location")!.split("?")[0]!, {
+          headers: { cookie: s.cookie, "hx-request": "true", "hx-target": "npb-counters" },
+        });
+        const part = await fragment.text();
+        assert.match(part, /^<section[^>]*id="npb-counters"/);
+        assert.doesNotMatch(part, /<html|policy-form/);
         const viewerPage = await request("/distribution/policies", {
           headers: { cookie: (await sessionFor(auth, viewer.id)).cookie },
         });

@@ -52,7 +52,13 @@ const LABELS: Record<keyof CountsView, string> = {
 
 /** Packets per minute of the chosen counters as an SVG chart, with the totals below. */
 export function CountersPanel(
-  props: { counters: CountersView; keys: (keyof CountsView)[]; title: string },
+  props: {
+    counters: CountersView;
+    keys: (keyof CountsView)[];
+    title: string;
+    /** This page's URL: htmx fetches the panel again from it every 15 s. */
+    refresh?: string;
+  },
 ): VNode {
   const { counters } = props;
   const series: LineSeries[] = props.keys.map((k) => ({
@@ -60,7 +66,14 @@ export function CountersPanel(
     points: counters.minutes.map((m) => ({ t: m.t, v: m[k] })),
   }));
   return (
-    <section class="panel" aria-labelledby="npb-counters-title" id="npb-counters">
+    <section
+      class="panel"
+      aria-labelledby="npb-counters-title"
+      id="npb-counters"
+      hx-get={props.refresh}
+      hx-trigger={props.refresh ? "every 15s" : undefined}
+      hx-swap={props.refresh ? "outerHTML" : undefined}
+    >
       <header class="panel-header">
         <h2 id="npb-counters-title">{props.title}</h2>
         <span class="panel-meta">per minute, last hour (UTC)</span>

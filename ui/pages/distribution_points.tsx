@@ -67,6 +67,18 @@ export function Reach(props: { reach: ReachView }): VNode {
   );
 }
 
+/** A point's counters; also the fragment htmx refreshes (`HX-Target: npb-counters`). */
+export function PointCountersPanel(props: { counters: CountersView; refresh: string }): VNode {
+  return (
+    <CountersPanel
+      counters={props.counters}
+      keys={["packets", "dropSendError"]}
+      title="Datagrams sent and refused"
+      refresh={props.refresh}
+    />
+  );
+}
+
 /** `/distribution/points`: every distribution point. */
 export function PointListPage(
   props: { points: PointRowView[]; canWrite: boolean; notice?: string },
@@ -175,12 +187,8 @@ export function PointPage(props: PointPageProps): VNode {
           </dl>
         </section>
       )}
-      {props.counters && (
-        <CountersPanel
-          counters={props.counters}
-          keys={["packets", "dropSendError"]}
-          title="Datagrams sent and refused"
-        />
+      {props.counters && props.id !== undefined && (
+        <PointCountersPanel counters={props.counters} refresh={`${BASE}/${props.id}`} />
       )}
       <section class="panel" aria-labelledby="point-form-title">
         <header class="panel-header">

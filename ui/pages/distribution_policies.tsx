@@ -119,6 +119,18 @@ export function PolicyListPage(
   );
 }
 
+/** A policy's counters; also the fragment htmx refreshes (`HX-Target: npb-counters`). */
+export function PolicyCountersPanel(props: { counters: CountersView; refresh: string }): VNode {
+  return (
+    <CountersPanel
+      counters={props.counters}
+      keys={["packets", "dropDedup", "dropRateLimit", "dropFuse"]}
+      title="Distributed and withheld packets"
+      refresh={props.refresh}
+    />
+  );
+}
+
 function Check(props: { id: string; name: string; checked: boolean; label: string }): VNode {
   return (
     <label class="check" for={props.id}>
@@ -161,12 +173,8 @@ export function PolicyPage(props: PolicyPageProps): VNode {
       {Object.keys(e).length > 0 && (
         <ErrorBox>{general ?? "The policy was not saved: see the fields marked below."}</ErrorBox>
       )}
-      {props.counters && (
-        <CountersPanel
-          counters={props.counters}
-          keys={["packets", "dropDedup", "dropRateLimit", "dropFuse"]}
-          title="Distributed and withheld packets"
-        />
+      {props.counters && props.id !== undefined && (
+        <PolicyCountersPanel counters={props.counters} refresh={`${BASE}/${props.id}`} />
       )}
       <section class="panel" aria-labelledby="policy-form-title">
         <header class="panel-header">
