@@ -69,6 +69,36 @@ function addPoint(a: PointCounters | undefined, b: PointCounters): PointCounters
   };
 }
 
+/** An unchanged policy or point is reported at least this often. */
+const KEEPALIVE_MS = 60_000;
+/** The counts whose change makes a record worth sending. */
+const NPB_DELTAS = [
+  "packets",
+  "bytes",
+  "matched",
+  "filter",
+  "direction",
+  "dedup",
+  "rateLimit",
+  "fuse",
+  "sendError",
+  "truncated",
+] as const;
+const ZERO: Omit<NpbCounterRecord, "time" | "kind" | "id"> = {
+  packets: 0,
+  bytes: 0,
+  matched: 0,
+  filter: 0,
+  direction: 0,
+  dedup: 0,
+  rateLimit: 0,
+  fuse: 0,
+  sendError: 0,
+  truncated: 0,
+  lastError: "",
+  lastSendAt: 0,
+};
+
 export class AgentDistribution {
   readonly #openSink: DistributorOptions["openSink"];
   /** `openSink` replaces the sockets (tests). */
@@ -87,6 +117,8 @@ export class AgentDistribution {
   /** The cumulative counters at the last report, and when each point last sent. */
   #reported = new Map<string, { policy?: PolicyCounters; point?: PointCounters }>();
   #lastSendAt = new Map<string, number>();
+  /** When each policy's or point's last record was made. */
+  #emittedAt = new Map<string, number>();
 
   /** Applies a document's policies under an entitlement; a no-op when neither changed. */
   apply(version: number | null, policies: unknown[], entitlement: EntitlementState): void {
@@ -209,17 +241,23 @@ export class AgentDistribution {
     return all;
   }
 
-  /** Flushes the sockets, then the change of every counter since the last call, as records. */
+  /**
+   * Flushes the sockets, then the change of every counter since the last call, as records: one
+   * per policy and point that changed, and at least one a minute for the others (the manager
+   * tells an idle point from an agent that stopped reporting by it).
+   */
   takeRecords(now: number): NpbCounterRecord[] {
     for (const run of this.#runs.values()) run.distributor.flush();
     const out: NpbCounterRecord[] = [];
+    const d = (x: number, y: number | undefined) => Math.max(0, x - (y ?? 0));
     for (const [key, v] of this.totals()) {
       const before = this.#reported.get(key) ?? {};
+      let record: NpbCounterRecord | undefined;
       if (v.policy) {
         const p = v.policy;
         const b = before.policy;
-        const d = (x: number, y: number | undefined) => Math.max(0, x - (y ?? 0));
-        out.push({
+        record = {
+          ...ZERO,
           time: now,
           kind: "policy",
           id: p.id,
@@ -231,37 +269,32 @@ export class AgentDistribution {
           dedup: d(p.dropped.dedup, b?.dropped.dedup),
           rateLimit: d(p.dropped.rateLimit, b?.dropped.rateLimit),
           fuse: d(p.dropped.fuse, b?.dropped.fuse),
-          sendError: 0,
-          truncated: 0,
-          lastError: "",
-          lastSendAt: 0,
-        });
-      }
-      if (v.point) {
+        };
+      } else if (v.point) {
         const p = v.point;
         const b = before.point;
-        const d = (x: number, y: number | undefined) => Math.max(0, x - (y ?? 0));
         const sent = d(p.packets, b?.packets);
         if (sent > 0) this.#lastSendAt.set(p.id, now);
-        out.push({
+        record = {
+          ...ZERO,
           time: now,
           kind: "point",
           id: p.id,
           packets: sent,
           bytes: d(p.bytes, b?.bytes),
-          matched: 0,
-          filter: 0,
-          direction: 0,
-          dedup: 0,
-          rateLimit: 0,
-          fuse: 0,
           sendError: d(p.dropped.sendError, b?.dropped.sendError),
           truncated: d(p.truncated, b?.truncated),
           lastError: p.lastError.slice(0, 512),
           lastSendAt: this.#lastSendAt.get(p.id) ?? 0,
-        });
+        };
       }
       this.#reported.set(key, v);
+      if (record === undefined) continue;
+      const changed = NPB_DELTAS.some((f) => record[f] > 0);
+      const last = this.#emittedAt.get(key);
+      if (!changed && last !== undefined && now - last < KEEPALIVE_MS) continue;
+      this.#emittedAt.set(key, now);
+      out.push(record);
     }
     return out;
   }

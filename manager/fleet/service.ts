@@ -437,7 +437,8 @@ export class FleetService {
       await this.#database.db.delete(applianceHeartbeat)
         .where(lt(applianceHeartbeat.at, new Date(now - HEARTBEAT_RETENTION_MS)));
     }
-    const config = await this.config(id);
+    // Only the version: the distribution policies are not read on every heartbeat.
+    const config = await this.config(id, { policies: false });
     return { configVersion: config.version };
   }
 
@@ -462,7 +463,7 @@ export class FleetService {
    * The config document of an appliance. Its entitlement is re-signed (and the version bumped)
    * when the licensed modules changed or it nears its end, so that the ETag stays truthful.
    */
-  async config(id: string): Promise<ConfigDocument> {
+  async config(id: string, options: { policies?: boolean } = {}): Promise<ConfigDocument> {
     for (let attempt = 0;; attempt++) {
       const [r] = await this.#database.db.select().from(appliance)
         .innerJoin(applianceConfig, eq(applianceConfig.applianceId, appliance.id))
@@ -493,11 +494,9 @@ export class FleetService {
         capturePoints: cfg.capturePoints as CapturePoint[],
         reporting: cfg.reporting as ReportingSettings,
         policies: {
-          distribution: await distributionFor(
-            this.#database.db,
-            id,
-            r.appliance.groupName,
-          ),
+          distribution: options.policies === false
+            ? []
+            : await distributionFor(this.#database.db, id, r.appliance.groupName),
           pcap: [],
         },
         entitlement: stored,
