@@ -390,8 +390,13 @@ async function distribute(command: Extract<Command, { kind: "distribute" }>): Pr
 function agentDeps(): AgentDeps {
   return {
     log: say,
-    readFile: async (path, { filter, l7, onPacket }) => {
-      const s = await buildFlowsFromFile(path, { filter, onPacket, ...(l7 ? { l7: {} } : {}) });
+    readFile: async (path, { filter, l7, onPacket, tap }) => {
+      const s = await buildFlowsFromFile(path, {
+        filter,
+        onPacket,
+        tap,
+        ...(l7 ? { l7: {} } : {}),
+      });
       const malformed = Object.values(s.decodeErrors).reduce((n, c) => n + (c ?? 0), 0);
       return { ...s, malformed };
     },
@@ -401,6 +406,7 @@ function agentDeps(): AgentDeps {
         observationPoint: point.observationPoint,
         filter: options.filter,
         onPacket: options.onPacket,
+        tap: options.tap,
         ...(options.l7 ? { l7: {} } : {}),
         onProgress: (p) => options.onProgress(p),
       });

@@ -74,6 +74,17 @@ export interface BuildFlowsOptions {
    * Both objects are reused for the next packet: copy what must outlive the call.
    */
   onPacket?: (packet: CapturedPacket, decoded: DecodedPacket | undefined) => void;
+  /**
+   * Sees every packet read (before `filter`), e.g. traffic distribution; opened with the
+   * source's link type, flushed after each burst and at the end.
+   */
+  tap?: (linkType: number) => PacketTap;
+}
+
+/** A consumer of every captured packet beside the flow build (agent/distribution.ts). */
+export interface PacketTap {
+  process(packet: CapturedPacket): void;
+  flush(): void;
 }
 
 function newFlowTable(options: BuildFlowsOptions, l7?: L7Engine): FlowTable {
@@ -137,9 +148,11 @@ export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}
   const onPacket = options.onPacket;
   let packets = 0;
   let bytes = 0;
+  const tap = options.tap?.(source.linkType);
   while (source.next()) {
     packets++;
     bytes += source.packet.originalLength;
+    tap?.process(source.packet);
     if (filter !== undefined && !filter.matches(source.packet)) continue;
     const ok = decoder.decode(source.packet) === DecodeStatus.Ok;
     onPacket?.(source.packet, ok ? out : undefined);
@@ -147,6 +160,7 @@ export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}
     const side = table.add(out);
     if (l7 !== undefined && side >= 0) l7.add(out, side, table.flowIdOf(side >> 1));
   }
+  tap?.flush();
   const summary = summarize({ source, decoder, table, filter, packets, bytes, started });
   if (l7 !== undefined) {
     l7.finish();
@@ -219,11 +233,13 @@ export async function buildFlowsLive(
   let bytes = 0;
   let filter: PacketFilter | undefined;
   const onPacket = options.onPacket;
+  const tap = options.tap?.(source.linkType);
   const drain = (limit: number) => {
     let n = 0;
     while (n < limit && source.next()) {
       n++;
       bytes += source.packet.originalLength;
+      tap?.process(source.packet);
       if (filter !== undefined && !filter.matches(source.packet)) continue;
       const ok = decoder.decode(source.packet) === DecodeStatus.Ok;
       onPacket?.(source.packet, ok ? out : undefined);
@@ -232,6 +248,7 @@ export async function buildFlowsLive(
       if (l7 !== undefined && side >= 0) l7.add(out, side, table.flowIdOf(side >> 1));
     }
     packets += n;
+    if (n > 0) tap?.flush();
     return n;
   };
   try {

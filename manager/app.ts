@@ -21,6 +21,8 @@ import { licenseGate } from "./http/gating.ts";
 import { licenseRoutes } from "./http/licenses.ts";
 import { DEV_PUBLIC_KEY_PATH, LicenseService, loadTrustedKeys } from "./license/mod.ts";
 import { INGEST_PATH } from "../appliance/wire/mod.ts";
+import { distributionRoutes } from "./http/distribution.ts";
+import { DistributionService } from "./distribution/mod.ts";
 
 export interface AppDeps {
   database: Database;
@@ -107,6 +109,12 @@ export function createApp(deps: AppDeps): Hono {
   const pcap = new PcapPolicyService({ database: deps.database, audit: auth.audit.record });
   fleet.setPcapSource((id, group) => pcap.configFor(id, group));
   app.route("/", pcapRoutes(pcap, fleet));
+  const distribution = distributionRoutes(
+    new DistributionService({ database: deps.database, audit: auth.audit.record }),
+    deps.database,
+  );
+  app.route("/distribution", distribution.page);
+  app.route("/api/v1/distribution", distribution.api);
   app.get("/", (c) => c.redirect("/flows"));
 
   app.get("/static/:name", async (c) => {

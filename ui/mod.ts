@@ -111,3 +111,21 @@ export type { NavEntry, NavSection } from "./nav.ts";
 export { renderFragment, renderPage } from "./render.ts";
 export { readStatic, STATIC_FILES, StaticAssetError } from "./assets.ts";
 export type { StaticFile } from "./assets.ts";
+export {
+  PolicyCountersPanel,
+  type PolicyFormView,
+  PolicyListPage,
+  PolicyPage,
+  type PolicyPageProps,
+  type PolicyRowView,
+} from "./pages/distribution_policies.tsx";
+export {
+  PointCountersPanel,
+  type PointFormView,
+  PointListPage,
+  PointPage,
+  type PointPageProps,
+  type PointRowView,
+  type ReachView,
+} from "./pages/distribution_points.tsx";
+export type { CountersView, CountsView } from "./pages/distribution_parts.tsx";

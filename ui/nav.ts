@@ -25,8 +25,8 @@ export const NAV: readonly NavSection[] = [
     module: "traffic_distribution",
     label: "Traffic distribution",
     entries: [
-      { id: "distribution-policies", label: "Policies" },
-      { id: "distribution-points", label: "Points" },
+      { id: "distribution-policies", label: "Policies", path: "/distribution/policies" },
+      { id: "distribution-points", label: "Points", path: "/distribution/points" },
     ],
   },
   {

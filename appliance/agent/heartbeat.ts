@@ -4,6 +4,7 @@
  */
 import { writeJsonDurable } from "../spool/mod.ts";
 import type { EntitlementState } from "./config_sync.ts";
+import type { DistributionStatus } from "./distribution.ts";
 import type { LinkState } from "./system.ts";
 
 export const HEARTBEAT_PATH = "/api/v1/appliances/self/heartbeat";
@@ -47,6 +48,8 @@ export interface Heartbeat {
   lastReportAt: number | null;
   configVersion: number | null;
   entitlement: EntitlementState;
+  /** Traffic distribution: running, off, or why not (e.g. not licensed). */
+  distribution?: DistributionStatus;
 }
 
 /** status.json: the heartbeat plus what only the console needs. */

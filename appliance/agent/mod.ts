@@ -14,6 +14,7 @@
  * ```
  */
 export { AgentError, EXIT_NOT_ENROLLED, notEnrolled } from "./errors.ts";
+export { AgentDistribution, type DistributionStatus, type PacketTap } from "./distribution.ts";
 export {
   APPLIANCE_VERSION,
   enroll,

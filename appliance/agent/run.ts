@@ -8,7 +8,7 @@ import type { CapturedPacket } from "../capture/mod.ts";
 import type { DecodedPacket } from "../decode/mod.ts";
 import { SpoolSender } from "../report/mod.ts";
 import type { Spool } from "../spool/mod.ts";
-import type { FlowRecord, RequestRecord } from "../wire/mod.ts";
+import { encodeBatch, type FlowRecord, type RequestRecord, WIRE_VERSION } from "../wire/mod.ts";
 import { type CapturePointConfig, ConfigSync, DEFAULT_REPORTING } from "./config_sync.ts";
 import { notEnrolled } from "./errors.ts";
 import {
@@ -31,8 +31,10 @@ import {
 import { CpuMeter, disk, linkState, memory } from "./system.ts";
 import { AgentPcap } from "./pcap.ts";
 
+import { AgentDistribution, type PacketTap } from "./distribution.ts";
+
 /** Each packet a source read (that passed `--filter`), for the PCAP store. */
-export type PacketTap = (packet: CapturedPacket, decoded: DecodedPacket | undefined) => void;
+export type PacketSink = (packet: CapturedPacket, decoded: DecodedPacket | undefined) => void;
 
 /** Counters of a packet source so far (a live capture point, or the replayed file). */
 export interface SourceCounters {
@@ -62,7 +64,12 @@ export interface AgentDeps {
   /** With `l7`, request records too. */
   readFile(
     path: string,
-    options: { filter?: string; l7: boolean; onPacket?: PacketTap },
+    options: {
+      filter?: string;
+      l7: boolean;
+      onPacket?: PacketSink;
+      tap?: (linkType: number) => PacketTap;
+    },
   ): Promise<SourceRecords & SourceCounters>;
   /** Throws when the interface cannot be opened (retried at the next config check). */
   startCapture(
@@ -70,7 +77,9 @@ export interface AgentDeps {
     options: {
       filter?: string;
       l7: boolean;
-      onPacket?: PacketTap;
+      onPacket?: PacketSink;
+      /** Traffic distribution: sees every packet of the capture point. */
+      tap?: (linkType: number) => PacketTap;
       onProgress(progress: SourceRecords & SourceCounters): void;
     },
   ): CaptureHandle;
@@ -153,7 +162,7 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
       }
     },
   });
-  sender.start(["flows", "requests", "events", "pcap_index"]);
+  sender.start(["flows", "requests", "events", "pcap_index", "npb_counters"]);
   // Opened now so that files a killed agent left half-written are recovered at startup.
   const pcap = new AgentPcap({ stateDir, log });
   pcap.apply(sync.current?.document);
@@ -266,6 +275,7 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
           filter: command.filter,
           l7,
           onPacket: (packet, decoded) => pcap.offer(packet, decoded, name),
+          tap: distribution.tap(name),
           onProgress: (p) => {
             take(p);
             point.counters = p;
@@ -290,10 +300,42 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
     }
   };
 
+  const distribution = new AgentDistribution();
+  // Re-applied after every pull: the document or the entitlement (it expires) may have changed.
+  const distribute = () => {
+    const doc = sync.current?.document;
+    const before = JSON.stringify(distribution.status);
+    distribution.apply(doc?.version ?? null, doc?.policies.distribution ?? [], sync.entitlement);
+    const s = distribution.status;
+    if (JSON.stringify(s) === before) return;
+    if (s.state === "active") log(`distributing with ${s.policies} policies`);
+    else if (s.state !== "off") log(`traffic distribution ${s.state}: ${s.reason}`);
+    if (s.state === "unlicensed" || s.state === "invalid") {
+      event("distribution_refused", { state: s.state, reason: s.reason, version: s.configVersion });
+    }
+  };
+  const spoolCounters = async () => {
+    const records = distribution.takeRecords(Date.now());
+    if (records.length === 0) return;
+    await spool.append(
+      "npb_counters",
+      { records: records.length },
+      (seq) =>
+        new Uint8Array(encodeBatch({
+          v: WIRE_VERSION,
+          appliance: identity.applianceId,
+          stream: "npb_counters",
+          seq,
+          sentAt: Date.now(),
+          records,
+        })),
+    ).catch((err) => log(`cannot spool npb counters: ${(err as Error).message}`));
+  };
   const applied = (version: number) => {
     log(`config version ${version} applied`);
     event("config_applied", { version });
     pcap.apply(sync.current?.document);
+    distribute();
     reconcile();
   };
   if (sync.current) applied(sync.current.document.version);
@@ -384,6 +426,7 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
       lastReportAt: sender.stats.lastReportAt,
       configVersion: sync.current?.document.version ?? null,
       entitlement: sync.entitlement,
+      distribution: distribution.status,
     };
   };
   const status = async (beat: Heartbeat, stoppedAt: number | null = null) => {
@@ -445,6 +488,7 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
       await sleep(POLL_MS, AbortSignal.any([signal, wake.signal]));
       if (signal.aborted) break;
       const result = await sync.pull();
+      if (result.kind !== "applied") distribute();
       if (result.kind === "applied") {
         applied(result.document.version);
         await status(await heartbeat());
@@ -486,6 +530,7 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
       await sleep(reporting().flushSeconds * 1000, signal);
       pcap.tick();
       await flush();
+      await spoolCounters();
     }
   };
   const replayFile = async () => {
@@ -496,6 +541,7 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
         filter: command.filter,
         l7,
         onPacket: (packet, decoded) => pcap.offer(packet, decoded, point),
+        tap: distribution.tap(null),
       });
       replayCounters = read;
       const sourceId = await sourceIdOf(command.replay);
@@ -540,6 +586,8 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
   await Promise.all(loops);
   pcap.close();
   await flush();
+  distribution.close();
+  await spoolCounters();
   await sender.stop();
   await spool.flush();
   await status(await heartbeat(), Date.now());

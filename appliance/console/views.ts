@@ -4,6 +4,7 @@
  */
 import {
   type AgentStatus,
+  type DistributionStatus,
   type Identity,
   listInterfaces,
   loadCachedConfig,
@@ -52,6 +53,14 @@ async function readStatus(stateDir: string): Promise<{ status?: AgentStatus; run
 }
 
 /** What the agent captures on: each capture point it runs, with its link and packets. */
+/** Traffic distribution as the heartbeat last said: running, off, or why not. */
+function distributionText(d: DistributionStatus | undefined): string {
+  if (d === undefined) return "unknown";
+  if (d.state === "active") return `active: ${d.policies} policies (config ${d.configVersion})`;
+  if (d.state === "off") return "off (no policy for this appliance)";
+  return `${d.state}: ${d.reason ?? "unknown"}`;
+}
+
 function captureText(status: AgentStatus | undefined, running: boolean): string {
   if (!status || !running) return "-";
   if (status.mode !== "live") return status.mode;
@@ -107,6 +116,7 @@ export async function statusView(stateDir: string): Promise<ViewResult> {
           : `not ok: ${beat.entitlement.reason ?? "unknown"}`
         : "unknown",
     ],
+    ["distribution", distributionText(beat?.distribution)],
     [
       "heartbeat",
       status

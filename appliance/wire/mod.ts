@@ -84,6 +84,7 @@ export {
   WHOLE_PACKET,
 } from "./pcap_policy.ts";
 export { checkPcapIndex, type PcapIndexRecord } from "./pcap_index_record.ts";
+export { checkNpbCounters, NPB_COUNT_FIELDS, type NpbCounterRecord } from "./npb_record.ts";
 
 /**
  * Current schema version of a report batch. Bump when a field changes meaning.

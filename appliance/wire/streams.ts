@@ -14,6 +14,7 @@ import { checkEvent, type EventRecord } from "./event_record.ts";
 import type { RequestRecord } from "./request_record.ts";
 import { checkRequest } from "./request_check.ts";
 import { checkPcapIndex, type PcapIndexRecord } from "./pcap_index_record.ts";
+import { checkNpbCounters, type NpbCounterRecord } from "./npb_record.ts";
 
 /** The record type of each stream. */
 export interface StreamRecords {
@@ -21,6 +22,7 @@ export interface StreamRecords {
   events: EventRecord;
   requests: RequestRecord;
   pcap_index: PcapIndexRecord;
+  npb_counters: NpbCounterRecord;
 }
 export type Stream = keyof StreamRecords;
 
@@ -39,6 +41,7 @@ export const STREAM_SPECS: { readonly [S in Stream]: StreamSpec } = {
   events: { since: 2, check: (record, at) => checkEvent(record, at) },
   requests: { since: 2, check: (record, at) => checkRequest(record, at, isIpText) },
   pcap_index: { since: 2, check: (record, at) => checkPcapIndex(record, at, isIpText) },
+  npb_counters: { since: 2, check: (record, at) => checkNpbCounters(record, at) },
 };
 
 export const STREAMS: readonly Stream[] = Object.keys(STREAM_SPECS) as Stream[];

@@ -9,6 +9,7 @@ export const PARTITIONED_TABLES = [
   "appliance_event",
   "request_log",
   "pcap_index",
+  "npb_counters",
 ] as const;
 export type PartitionedTable = typeof PARTITIONED_TABLES[number];
 

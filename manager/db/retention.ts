@@ -26,6 +26,7 @@ export const RETENTION_DEFAULTS: { readonly [T in PartitionedTable]: RetentionLi
   appliance_event: { days: 90, bytes: 0 },
   request_log: { days: 7, bytes: 0 },
   pcap_index: { days: 30, bytes: 0 },
+  npb_counters: { days: 30, bytes: 0 },
 };
 
 export type RetentionSettings = { [T in PartitionedTable]?: RetentionLimit } & {

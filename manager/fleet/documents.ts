@@ -198,6 +198,8 @@ export interface Heartbeat {
   lastReportAt: number | null;
   configVersion: number | null;
   entitlement: { ok: boolean; reason?: string; modules: string[] };
+  /** Traffic distribution on the appliance (issue #6): running, off, or why not. */
+  distribution?: { state: string; reason: string | null; policies: number };
 }
 
 function checkCounts(
@@ -304,6 +306,15 @@ export function checkHeartbeat(x: unknown): Checked<Heartbeat> {
   }
   if (ent.reason !== undefined && !shortText(ent.reason, 512)) {
     return fail("entitlement.reason: expected a short string");
+  }
+  const dist = x.distribution;
+  if (dist !== undefined) {
+    if (!isObject(dist) || !shortText(dist.state, 32) || !isCount(dist.policies)) {
+      return fail("distribution: expected { state, reason, policies }");
+    }
+    if (dist.reason !== null && !shortText(dist.reason, 1024)) {
+      return fail("distribution.reason: expected a short string or null");
+    }
   }
   return { ok: true, value: x as unknown as Heartbeat };
 }

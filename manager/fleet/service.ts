@@ -24,6 +24,7 @@ import {
   type ReportingSettings,
 } from "./documents.ts";
 import { loadManagerKey, type ManagerKey } from "./manager_key.ts";
+import { distributionFor } from "../distribution/mod.ts";
 import { type ApplianceStatus, type Health, healthAfter, statusAt } from "./status.ts";
 
 export const ENROLLMENT_TOKEN_PREFIX = "tple_";
@@ -448,7 +449,8 @@ export class FleetService {
       await this.#database.db.delete(applianceHeartbeat)
         .where(lt(applianceHeartbeat.at, new Date(now - HEARTBEAT_RETENTION_MS)));
     }
-    const config = await this.config(id);
+    // Only the version: the distribution policies are not read on every heartbeat.
+    const config = await this.config(id, { policies: false });
     return { configVersion: config.version };
   }
 
@@ -473,7 +475,7 @@ export class FleetService {
    * The config document of an appliance. Its entitlement is re-signed (and the version bumped)
    * when the licensed modules changed or it nears its end, so that the ETag stays truthful.
    */
-  async config(id: string): Promise<ConfigDocument> {
+  async config(id: string, options: { policies?: boolean } = {}): Promise<ConfigDocument> {
     for (let attempt = 0;; attempt++) {
       const [r] = await this.#database.db.select().from(appliance)
         .innerJoin(applianceConfig, eq(applianceConfig.applianceId, appliance.id))
@@ -503,7 +505,12 @@ export class FleetService {
         group: r.appliance.groupName,
         capturePoints: cfg.capturePoints as CapturePoint[],
         reporting: cfg.reporting as ReportingSettings,
-        ...await this.#pcapParts(id, r.appliance.groupName, stored),
+        ...(options.policies === false
+          ? {
+            policies: { distribution: [], pcap: [] },
+            pcapStorage: { quotaBytes: null, quotaPercent: null },
+          }
+          : await this.#pcapParts(id, r.appliance.groupName, stored)),
         entitlement: stored,
       };
     }
@@ -523,7 +530,10 @@ export class FleetService {
     const licensed = entitlement?.modules.includes("network_monitoring") ?? false;
     const pcap = licensed ? await this.#pcap?.(id, group) : undefined;
     return {
-      policies: { distribution: [], pcap: pcap?.pcap ?? [] },
+      policies: {
+        distribution: await distributionFor(this.#database.db, id, group),
+        pcap: pcap?.pcap ?? [],
+      },
       pcapStorage: pcap?.storage ?? { quotaBytes: null, quotaPercent: null },
     };
   }

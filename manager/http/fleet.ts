@@ -22,6 +22,7 @@ import {
   FleetError,
   type FleetService,
   fleetStatus,
+  type Heartbeat,
   ratesOf,
 } from "../fleet/mod.ts";
 import { HttpError } from "./errors.ts";
@@ -41,6 +42,14 @@ function applianceIdOf(c: Context): string {
   const p = c.get("principal");
   if (p?.kind !== "appliance") throw new HttpError(401, "appliance credential required");
   return p.applianceId;
+}
+
+/** The heartbeat's traffic distribution state as one line, or undefined when it has none. */
+function distributionText(d: Heartbeat["distribution"]): string | undefined {
+  if (d === undefined) return undefined;
+  if (d.state === "active") return `active: ${d.policies} policies`;
+  if (d.state === "off") return "off (no policy for this appliance)";
+  return `${d.state}: ${d.reason ?? "unknown"}`;
 }
 
 /** `"5"`, `W/"5"`, a list of them, or `*`: whether the client already holds `etag`. */
@@ -147,11 +156,16 @@ export function fleetRoutes(fleet: FleetService, auth: Auth): Hono {
 
   // --- the appliance's own routes ---
   app.get("/api/v1/appliances/self/config", async (c) => {
-    const doc = await fleet.config(applianceIdOf(c)).catch(failed);
-    const etag = `"${doc.version}"`;
-    c.header("ETag", etag);
+    const id = applianceIdOf(c);
     c.header("Cache-Control", "no-cache");
-    if (holds(c.req.header("if-none-match"), etag)) return c.body(null, 304);
+    // The version first: a pull every few seconds that changes nothing reads no policies.
+    const head = await fleet.config(id, { policies: false }).catch(failed);
+    if (holds(c.req.header("if-none-match"), `"${head.version}"`)) {
+      c.header("ETag", `"${head.version}"`);
+      return c.body(null, 304);
+    }
+    const doc = await fleet.config(id).catch(failed);
+    c.header("ETag", `"${doc.version}"`);
     return c.json(doc);
   });
 
@@ -342,6 +356,7 @@ export function fleetRoutes(fleet: FleetService, auth: Auth): Hono {
           ...(pcapStorage === undefined ? {} : {
             pcapStorage: { ...pcapStorage, editable: role === "admin" || role === "operator" },
           }),
+          distribution: distributionText(a.lastHeartbeat?.distribution),
           ...extra,
         }),
         pageFrame(c),

@@ -7,6 +7,7 @@ import {
   type EventRecord,
   FLOW_FIELDS,
   type FlowRecord,
+  type NpbCounterRecord,
   type PcapIndexRecord,
   type RequestRecord,
   type Stream,
@@ -120,9 +121,40 @@ const pcapIndex: StreamHandler<PcapIndexRecord> = {
     }\t${r.policy}\t${r.fileId}\t${r.protocol}\t${r.ipA}\t${r.portA}\t${r.ipB}\t${r.portB}\t${r.startTime}\t${r.endTime}\t${r.packets}\t${r.bytes}\t${r.evicted}\n`,
 };
 
+const npbCounters: StreamHandler<NpbCounterRecord> = {
+  table: "npb_counters",
+  columns: [
+    "appliance_id",
+    "time",
+    "kind",
+    "object_id",
+    "packets",
+    "bytes",
+    "matched",
+    "drop_filter",
+    "drop_direction",
+    "drop_dedup",
+    "drop_rate_limit",
+    "drop_fuse",
+    "drop_send_error",
+    "truncated",
+    "last_error",
+    "last_send_at",
+  ],
+  timeMs: (r) => r.time,
+  // Counts were checked to be integers by the wire module; ids and errors are free text.
+  line: (appliance, r) =>
+    `${appliance}\t${new Date(r.time).toISOString()}\t${r.kind}\t${
+      copyText(r.id)
+    }\t${r.packets}\t${r.bytes}\t${r.matched}\t${r.filter}\t${r.direction}\t${r.dedup}\t${r.rateLimit}\t${r.fuse}\t${r.sendError}\t${r.truncated}\t${
+      copyText(r.lastError)
+    }\t${r.lastSendAt}\n`,
+};
+
 export const STREAM_HANDLERS: { readonly [S in Stream]: StreamHandler<StreamRecords[S]> } = {
   flows,
   events,
   requests,
   pcap_index: pcapIndex,
+  npb_counters: npbCounters,
 };

@@ -55,7 +55,7 @@ export const MODULES: Readonly<Record<ModuleKey, ModuleSpec>> = {
   traffic_distribution: {
     key: "traffic_distribution",
     label: "Traffic distribution",
-    routes: [],
+    routes: ["/distribution", "/api/v1/distribution"],
   },
   network_monitoring: {
     key: "network_monitoring",

@@ -59,6 +59,18 @@ const MUTATING: Readonly<Record<string, Role>> = {
   "PUT /api/v1/pcap/policies/:id": "operator",
   "DELETE /api/v1/pcap/policies/:id": "operator",
   "PUT /api/v1/pcap/storage/:appliance": "operator",
+  "POST /distribution/policies": "operator",
+  "POST /distribution/policies/:id": "operator",
+  "POST /distribution/policies/:id/delete": "operator",
+  "POST /api/v1/distribution/policies": "operator",
+  "PUT /api/v1/distribution/policies/:id": "operator",
+  "DELETE /api/v1/distribution/policies/:id": "operator",
+  "POST /distribution/points": "operator",
+  "POST /distribution/points/:id": "operator",
+  "POST /distribution/points/:id/delete": "operator",
+  "POST /api/v1/distribution/points": "operator",
+  "PUT /api/v1/distribution/points/:id": "operator",
+  "DELETE /api/v1/distribution/points/:id": "operator",
 };
 const RANK: Readonly<Record<Role, number>> = { viewer: 0, operator: 1, admin: 2 };
 const ROLES: readonly Role[] = ["viewer", "operator", "admin"];

@@ -56,6 +56,8 @@ export interface ApplianceDetailProps {
   problem?: string;
   /** The global PCAP quota (issue #7), and whether this user may change it. */
   pcapStorage?: PcapStorageView & { editable: boolean };
+  /** Traffic distribution as the last heartbeat said: `active: 2 policies`, `unlicensed: …`. */
+  distribution?: string;
 }
 
 const REPORTING_LABELS: Record<string, string> = {
@@ -132,6 +134,12 @@ export function ApplianceDetailPage(props: ApplianceDetailProps): VNode {
               </span>
             </dd>
           </div>
+          {props.distribution && (
+            <div>
+              <dt>Traffic distribution</dt>
+              <dd id="appliance-distribution">{props.distribution}</dd>
+            </div>
+          )}
         </dl>
       </section>
       <section class="panel" aria-labelledby="chart-title">

@@ -34,3 +34,4 @@ export { networkMetrics1h, networkMetrics1m, networkMetricsDim1h } from "./netmo
 export { applianceEvent, ingestStream } from "./ingest.ts";
 export { requestLog } from "./request_log.ts";
 export { pcapIndex, pcapPolicy, pcapStorage } from "./pcap.ts";
+export { distributionPoint, distributionPolicy, npbCounters } from "./distribution.ts";
