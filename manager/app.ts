@@ -19,6 +19,8 @@ import { licenseGate } from "./http/gating.ts";
 import { licenseRoutes } from "./http/licenses.ts";
 import { DEV_PUBLIC_KEY_PATH, LicenseService, loadTrustedKeys } from "./license/mod.ts";
 import { INGEST_PATH } from "../appliance/wire/mod.ts";
+import { pcapRoutes } from "./http/pcap.ts";
+import { PcapService } from "./pcap/mod.ts";
 
 export interface AppDeps {
   database: Database;
@@ -37,6 +39,8 @@ export interface AppDeps {
   auth?: Auth;
   /** The AutoTagging inventory; ingest tags rows with `(await inventory.tagger()).tagRow(row)`. */
   inventory?: InventoryService;
+  /** PCAP analysis: the task channel to appliances and the decoders (defaults when absent). */
+  pcap?: PcapService;
 }
 
 /** Builds the manager's HTTP app; `main.ts` serves it, tests call `app.request()`. */
@@ -102,6 +106,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/network", netmon.page);
   app.route("/api/v1/netmon", netmon.api);
   app.route("/", requestRoutes(deps));
+  app.route("/", pcapRoutes({ fleet, service: deps.pcap ??= new PcapService() }));
   app.get("/", (c) => c.redirect("/flows"));
 
   app.get("/static/:name", async (c) => {

@@ -66,3 +66,4 @@ export {
   listInterfaces,
   processAlive,
 } from "./system.ts";
+export { filterPcapng, pcapTaskLoop, runPcapTask, type TaskAnswer } from "./tasks.ts";

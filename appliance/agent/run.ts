@@ -26,6 +26,7 @@ import {
   spoolRequests,
 } from "./spooling.ts";
 import { CpuMeter, disk, linkState, memory } from "./system.ts";
+import { pcapTaskLoop } from "./tasks.ts";
 
 /** Counters of a packet source so far (a live capture point, or the replayed file). */
 export interface SourceCounters {
@@ -504,6 +505,8 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
     `agent ${identity.name} (${identity.applianceId}) running; manager ${manager}; state ${stateDir}`,
   );
   const loops = [pollLoop(), heartbeatLoop(), flushLoop(), replayFile()];
+  // On-demand PCAP tasks (search/extract the local store) for the manager's analysis pages.
+  loops.push(pcapTaskLoop({ manager, credential: identity.credential, stateDir, signal, log }));
   await new Promise<void>((resolve) =>
     signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })
   );

@@ -73,6 +73,19 @@ export {
   verifyEntitlement,
 } from "./entitlement.ts";
 export { isModuleKey, MODULE_KEYS, type ModuleKey } from "./modules.ts";
+export {
+  checkPcapTask,
+  DEFAULT_EXTRACT_PACKETS,
+  isIp,
+  MAX_EXTRACT_PACKETS,
+  MAX_TASK_WAIT_SECONDS,
+  type PcapFlowSummary,
+  PCAPNG_CONTENT_TYPE,
+  type PcapTask,
+  type PcapTaskQuery,
+  TASK_ID,
+  TASKS_PATH,
+} from "./pcap_tasks.ts";
 
 /**
  * Current schema version of a report batch. Bump when a field changes meaning.

@@ -60,7 +60,7 @@ export const MODULES: Readonly<Record<ModuleKey, ModuleSpec>> = {
   network_monitoring: {
     key: "network_monitoring",
     label: "Network monitoring",
-    routes: ["/flows", "/api/v1/flows", "/network", "/api/v1/netmon"],
+    routes: ["/flows", "/api/v1/flows", "/network", "/api/v1/netmon", "/pcap", "/api/v1/pcap"],
     requestLogRows: { signalSources: [SIGNAL_SOURCE.packet], l7Protocols: [20, 120] },
   },
   call_monitoring: {

@@ -1,0 +1,57 @@
+/**
+ * @module
+ * PCAP analysis (issue #7): packets stay on the appliance and are fetched on demand through the
+ * task channel (channel.ts); the manager decodes them (tshark's PDML, or the built-in decoder),
+ * groups them into sessions, draws TCP sequence diagrams and follows streams.
+ *
+ * ```ts
+ * const service = new PcapService({ channel: new PcapChannel() });
+ * const capture = await service.capture(applianceId, { flow: { protocol: 6, ip0, port0, ip1, port1 } });
+ * const sessions = sessionsOf(capture.decoded);
+ * const model = sequenceOf(capture.decoded, sessions[0]!);
+ * ```
+ */
+export {
+  type Decoded,
+  followStream,
+  hexDump,
+  inSession,
+  printable,
+  type SeqArrow,
+  type SequenceModel,
+  sequenceOf,
+  sessionsOf,
+  type SessionView,
+  type StreamChunk,
+} from "./analysis.ts";
+export {
+  PcapChannel,
+  PcapChannelError,
+  type PcapChannelOptions,
+  type TaskResult,
+} from "./channel.ts";
+export { dissect, type Dissected, tcpFlagNames, type TreeNode } from "./dissect.ts";
+export {
+  describePcapErrors,
+  parsePcapParams,
+  parseTime,
+  PCAP_FIELDS,
+  type PcapField,
+  pcapHref,
+  type PcapParams,
+} from "./params.ts";
+export { PcapngError, type PcapPacket, readPcapngPackets, subsetPcapng } from "./pcapng.ts";
+export {
+  type Capture,
+  type DecodeResult,
+  PcapService,
+  type PcapServiceOptions,
+} from "./service.ts";
+export {
+  type PacketRow,
+  parsePdml,
+  tsharkAvailable,
+  TsharkError,
+  tsharkPacketList,
+  tsharkTree,
+} from "./tshark.ts";
