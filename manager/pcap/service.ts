@@ -124,7 +124,6 @@ export class PcapService {
       decoder: "built-in",
       rows: capture.decoded.map(({ packet, d }) => ({
         number: packet.number,
-        time: `${Math.floor(packet.timeUs / 1e6)}.${String(packet.timeUs % 1e6).padStart(6, "0")}`,
         source: d.src,
         destination: d.dst,
         protocol: d.protocol,

@@ -5,8 +5,6 @@ import type { TreeNode } from "./dissect.ts";
 
 export interface PacketRow {
   number: number;
-  /** Seconds since the epoch, as tshark's frame.time_epoch. */
-  time: string;
   source: string;
   destination: string;
   protocol: string;
@@ -54,36 +52,24 @@ async function run(path: string, bytes: Uint8Array, args: string[]): Promise<str
   }
 }
 
-/** The packet list as `tshark -r` shows it (number, time, source, destination, protocol, length, info). */
+/** The columns of `tshark -r`'s packet list; `-T tabs` separates them (and adds a `→`). */
+const COLUMNS =
+  'gui.column.format:"No.","%m","Source","%s","Destination","%d","Protocol","%p","Length","%L","Info","%i"';
+
+/** The packet list as `tshark -r` shows it (number, source, destination, protocol, length, info). */
 export async function tsharkPacketList(path: string, bytes: Uint8Array): Promise<PacketRow[]> {
-  const fields = [
-    "frame.number",
-    "frame.time_epoch",
-    "_ws.col.def_src",
-    "_ws.col.def_dst",
-    "_ws.col.protocol",
-    "frame.len",
-    "_ws.col.info",
-  ];
-  const text = await run(path, bytes, [
-    "-T",
-    "fields",
-    "-E",
-    "separator=/t",
-    "-E",
-    "occurrence=f",
-    ...fields.flatMap((f) => ["-e", f]),
-  ]);
-  return text.split("\n").filter((l) => l !== "").map((line) => {
-    const [n, time, source, destination, protocol, length, ...info] = line.split("\t");
+  const text = await run(path, bytes, ["-T", "tabs", "-o", COLUMNS]);
+  return text.split("\n").filter((l) => l.trim() !== "").map((line) => {
+    const cells = line.split("\t").map((c) => c.trim());
+    if (cells[2] === "→" || cells[2] === "←") cells.splice(2, 1);
+    const [n, source, destination, protocol, length, ...info] = cells;
     return {
       number: Number(n),
-      time: time ?? "",
       source: source ?? "",
       destination: destination ?? "",
       protocol: protocol ?? "",
       length: Number(length),
-      info: info.join("\t"),
+      info: info.join(" "),
     };
   });
 }
