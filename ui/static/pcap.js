@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   function highlight(field) {
-    var panel = field.closest(".pcap-detail");
+    const panel = field.closest(".pcap-detail");
     if (!panel) return;
     panel.querySelectorAll(".pcap-field.is-selected").forEach(function (e) {
       e.classList.remove("is-selected");
@@ -13,28 +13,28 @@
       e.classList.remove("is-hl");
     });
     field.classList.add("is-selected");
-    var start = Number(field.getAttribute("data-start"));
-    var len = Number(field.getAttribute("data-len"));
+    const start = Number(field.getAttribute("data-start"));
+    const len = Number(field.getAttribute("data-len"));
     if (!len) return;
     panel.querySelectorAll(".hex-view [data-o]").forEach(function (e) {
-      var o = Number(e.getAttribute("data-o"));
+      const o = Number(e.getAttribute("data-o"));
       if (o >= start && o < start + len) e.classList.add("is-hl");
     });
   }
   document.addEventListener("click", function (event) {
-    var target = event.target;
+    const target = event.target;
     if (!(target instanceof Element)) return;
-    var close = target.closest(".pcap-close");
+    const close = target.closest(".pcap-close");
     if (close) {
       event.preventDefault();
       close.closest(".detail-panel").classList.remove("is-open");
       return;
     }
-    var field = target.closest(".pcap-field");
+    const field = target.closest(".pcap-field");
     if (field) highlight(field);
   });
   document.addEventListener("keydown", function (event) {
-    var target = event.target;
+    const target = event.target;
     if (event.key === "Enter" && target instanceof Element && target.matches("li.pcap-field")) {
       highlight(target);
     }
