@@ -24,6 +24,8 @@ export interface TaskAnswer {
 }
 
 const encoder = new TextEncoder();
+/** Most stored packets one extract reads (the filter and the limit apply after reading). */
+export const MAX_SCAN_PACKETS = 500_000;
 
 function failure(message: string): TaskAnswer {
   return {
@@ -116,6 +118,20 @@ export async function runPcapTask(stateDir: string, task: PcapTask): Promise<Tas
     } finally {
       index.close();
     }
+  }
+  // Extraction reads every matching packet into memory before the filter and the limit apply:
+  // refuse a query that matches too many, before reading any.
+  const index = new PcapIndex(`${dir}/${INDEX_FILE}`);
+  let matching = 0;
+  try {
+    for (const r of index.flows(query)) matching += r.packets;
+  } finally {
+    index.close();
+  }
+  if (matching > MAX_SCAN_PACKETS) {
+    return failure(
+      `${matching} stored packets match; narrow the search (time range, 5-tuple, policy) to at most ${MAX_SCAN_PACKETS} before the filter`,
+    );
   }
   // The id is a UUID (checked), so this name stays inside the state folder.
   const out = `${stateDir}/extract-${task.id}.pcapng`;
