@@ -161,8 +161,9 @@ export function pcapRoutes(options: { fleet: FleetService; service: PcapService 
     const tcp = p.session ??
       (sessions.length === 1 && sessions[0]!.protocol === 6 ? sessions[0] : undefined);
     const out: PcapResultsProps = {
-      summary:
-        `${cap.packets.length} packets in ${sessions.length} sessions from the appliance's store`,
+      summary: `${cap.packets.length} packets in ${sessions.length} session${
+        sessions.length === 1 ? "" : "s"
+      } from the appliance's store`,
       truncated: cap.truncated,
       decoderNotice: decoder === "tshark"
         ? undefined

@@ -98,6 +98,8 @@ testWithTools(
         assert.match(await page.locator("#pcap-packets-table tbody tr").nth(3).innerText(), /HTTP/);
         assert.equal(await page.locator("#pcap-decoder-notice").count(), 0, "tshark is installed");
         await page.screenshot({ path: `${OUTPUT}pcap-packets.png`, fullPage: false });
+        await page.evaluate(() => globalThis.scrollTo(0, 0));
+        await page.screenshot({ path: `${OUTPUT}pcap-page.png`, fullPage: false });
       });
 
       await t.step("a packet opens its decode tree; a field highlights its bytes", async () => {
