@@ -32,7 +32,7 @@ interface Pending {
   timers: ReturnType<typeof setTimeout>[];
 }
 
-type Poller = (task: PcapTask) => boolean;
+type Poller = (task: PcapTask | null) => boolean;
 
 export interface PcapChannelOptions {
   timeoutMs?: number;
@@ -125,7 +125,7 @@ export class PcapChannel {
   }
 
   #dispatch(applianceId: string, pending: Pending): boolean {
-    for (const poller of this.#pollers.get(applianceId) ?? []) {
+    for (const poller of [...(this.#pollers.get(applianceId) ?? [])]) {
       if (poller(pending.task)) {
         pending.picked = true;
         return true;
@@ -183,6 +183,17 @@ export class PcapChannel {
       if (signal?.aborted) aborted();
       else signal?.addEventListener("abort", aborted, { once: true });
     });
+  }
+
+  /**
+   * Ends every open poll (empty answers) and fails every pending task: the server can then stop
+   * without waiting for long polls.
+   */
+  close(): void {
+    for (const set of this.#pollers.values()) for (const poller of [...set]) poller(null);
+    for (const id of [...this.#pending.keys()]) {
+      this.#fail(id, new PcapChannelError("offline", "the manager is stopping"));
+    }
   }
 
   /**

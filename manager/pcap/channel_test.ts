@@ -81,3 +81,14 @@ Deno.test("checkPcapTask() names every bad field and refuses paths and unknown f
     "query.limit: expected 1-100000",
   ]);
 });
+
+Deno.test("PcapChannel.close() ends open polls and fails pending tasks", async () => {
+  const channel = new PcapChannel();
+  const poll = channel.poll(A, 10_000);
+  const other = channel.poll(B, 10_000);
+  const task = channel.request(A, "search", {});
+  assert.ok(await poll, "the task went to A's poll");
+  channel.close();
+  assert.equal(await other, null);
+  await assert.rejects(task, /the manager is stopping/);
+});
