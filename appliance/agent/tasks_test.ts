@@ -47,6 +47,13 @@ Deno.test({
       assert.equal(flows.length, 1);
       assert.deepEqual([flows[0]!.packets, flows[0]!.policy, flows[0]!.protocol], [14, "web", 6]);
 
+      const otherPolicy = await runPcapTask(stateDir, {
+        id: crypto.randomUUID(),
+        kind: "search",
+        query: { policy: "dns" },
+      });
+      assert.deepEqual(decode(otherPolicy.body), { flows: [] });
+
       const all = await runPcapTask(stateDir, {
         id: crypto.randomUUID(),
         kind: "extract",
