@@ -5,7 +5,9 @@ import { parsePcapPolicy, type PcapPolicy, storeFile } from "../pcapstore/mod.ts
 import type { PcapFlowSummary } from "../wire/mod.ts";
 import { runPcapTask } from "./tasks.ts";
 
-const HTTP = "/work/shared/corpus/pcaps/zeek/http/get-gzip.pcap";
+// The shared corpus beside the repository (`../shared`).
+const HTTP =
+  new URL("../../../shared/corpus/pcaps/zeek/http/get-gzip.pcap", import.meta.url).pathname;
 const haveCorpus = (() => {
   try {
     return Deno.statSync(HTTP).isFile;
