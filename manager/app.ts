@@ -14,7 +14,7 @@ import { InventoryService, Retagger } from "./inventory/mod.ts";
 import { fleetRoutes } from "./http/fleet.ts";
 import { FleetService } from "./fleet/mod.ts";
 import { pcapRoutes } from "./http/pcap.ts";
-import { PcapPolicyService } from "./pcap/mod.ts";
+import { PcapPolicyService, PcapService } from "./pcap/mod.ts";
 import { userRoutes } from "./http/users.ts";
 import { ingestRoutes } from "./http/ingest.ts";
 import { licenseGate } from "./http/gating.ts";
@@ -23,6 +23,7 @@ import { DEV_PUBLIC_KEY_PATH, LicenseService, loadTrustedKeys } from "./license/
 import { INGEST_PATH } from "../appliance/wire/mod.ts";
 import { distributionRoutes } from "./http/distribution.ts";
 import { DistributionService } from "./distribution/mod.ts";
+import { pcapAnalysisRoutes } from "./http/pcap_analysis.ts";
 
 export interface AppDeps {
   database: Database;
@@ -41,6 +42,8 @@ export interface AppDeps {
   auth?: Auth;
   /** The AutoTagging inventory; ingest tags rows with `(await inventory.tagger()).tagRow(row)`. */
   inventory?: InventoryService;
+  /** PCAP analysis: the task channel to appliances and the decoders (defaults when absent). */
+  pcap?: PcapService;
 }
 
 /** Builds the manager's HTTP app; `main.ts` serves it, tests call `app.request()`. */
@@ -115,6 +118,7 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.route("/distribution", distribution.page);
   app.route("/api/v1/distribution", distribution.api);
+  app.route("/", pcapAnalysisRoutes({ fleet, service: deps.pcap ??= new PcapService() }));
   app.get("/", (c) => c.redirect("/flows"));
 
   app.get("/static/:name", async (c) => {

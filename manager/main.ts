@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, type ManagerConfig, USAGE } from "./config.ts";
 import { createApp } from "./app.ts";
+import { PcapService } from "./pcap/mod.ts";
 import {
   AuditLog,
   type Auth,
@@ -104,6 +105,8 @@ async function serve(config: ManagerConfig): Promise<void> {
   // The manager key that signs entitlements: generated at first start, kept in the database.
   const fleet = new FleetService({ database, licenses, audit: auth.audit.record });
   log("manager key ready", { id: (await fleet.managerKey()).id });
+  // PCAP analysis: agents long-poll it; closed on stop so the server need not wait for them.
+  const pcap = new PcapService();
   const app = createApp({
     auth,
     licenses,
@@ -113,6 +116,7 @@ async function serve(config: ManagerConfig): Promise<void> {
     maxBatchBytes: config.maxBatchBytes,
     writeQueue: new WriteQueue(config.ingest),
     pageSize: 50,
+    pcap,
   });
   // Network metrics: flow_log → network_metrics_1m/1h every minute (manager/netmon/rollup.ts).
   const rollup = new RollupJob(database, {
@@ -142,7 +146,10 @@ async function serve(config: ManagerConfig): Promise<void> {
     },
   }, app.fetch);
 
-  const stop = () => controller.abort();
+  const stop = () => {
+    pcap.channel.close();
+    controller.abort();
+  };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   await server.finished;

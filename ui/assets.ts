@@ -17,6 +17,10 @@ const SOURCES: Readonly<Record<string, { url: () => string; type: string }>> = {
     url: () => new URL("./static/tapline.css", import.meta.url).href,
     type: "text/css; charset=utf-8",
   },
+  "pcap.js": {
+    url: () => new URL("./static/pcap.js", import.meta.url).href,
+    type: "text/javascript; charset=utf-8",
+  },
   "htmx.min.js": {
     url: () => import.meta.resolve("htmx.org/dist/htmx.min.js"),
     type: "text/javascript; charset=utf-8",

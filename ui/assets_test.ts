@@ -23,8 +23,16 @@ Deno.test("readStatic() serves the stylesheet from ui/static", async () => {
 });
 
 Deno.test("readStatic() knows only its own files", async () => {
-  assert.deepEqual([...STATIC_FILES].sort(), ["htmx.min.js", "tapline.css"]);
+  assert.deepEqual([...STATIC_FILES].sort(), ["htmx.min.js", "pcap.js", "tapline.css"]);
   for (const name of ["", "../deno.json", "static/tapline.css", "toString", "__proto__"]) {
     assert.equal(await readStatic(name), undefined, name);
   }
+});
+
+Deno.test("readStatic() serves the PCAP page script, which loads nothing from outside", async () => {
+  const file = await readStatic("pcap.js");
+  assert.ok(file);
+  const js = new TextDecoder().decode(file.body);
+  assert.match(js, /data-start/);
+  assert.doesNotMatch(js, /https?:|import\(|fetch\(/);
 });

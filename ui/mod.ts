@@ -65,6 +65,24 @@ export {
   type MetricOption,
   type NetmonFormProps,
 } from "./components/netmon_form.tsx";
+export {
+  PCAP_DETAIL_ID,
+  PCAP_RESULTS_ID,
+  PcapAnalysisPage,
+  type PcapDecodeView,
+  PcapDetailPanel,
+  type PcapPacketView,
+  type PcapPageProps,
+  PcapResults,
+  type PcapResultsProps,
+  type PcapSessionView,
+} from "./pages/pcap_analysis.tsx";
+export type { DecodeNode } from "./components/decode_tree.tsx";
+export {
+  type SeqArrowView,
+  SequenceDiagram,
+  type SequenceDiagramProps,
+} from "./components/sequence_diagram.tsx";
 export { AccessDeniedPage, LoginPage, OnceLoginPage } from "./pages/login.tsx";
 export type { LoginPageProps, OnceLoginPageProps } from "./pages/login.tsx";
 export { AccountPage } from "./pages/account.tsx";

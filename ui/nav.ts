@@ -39,7 +39,7 @@ export const NAV: readonly NavSection[] = [
       { id: "flows", label: "Flow logs", path: "/flows" },
       { id: "nat-tracing", label: "NAT tracing", path: "/network/nat" },
       { id: "pcap-policies", label: "PCAP policies", path: "/pcap/policies" },
-      { id: "pcap-analysis", label: "PCAP analysis" },
+      { id: "pcap-analysis", label: "PCAP analysis", path: "/pcap/analysis" },
     ],
   },
   {

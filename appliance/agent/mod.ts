@@ -67,3 +67,4 @@ export {
   listInterfaces,
   processAlive,
 } from "./system.ts";
+export { filterPcapng, pcapTaskLoop, runPcapTask, type TaskAnswer } from "./tasks.ts";

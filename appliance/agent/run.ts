@@ -30,8 +30,8 @@ import {
 } from "./spooling.ts";
 import { CpuMeter, disk, linkState, memory } from "./system.ts";
 import { AgentPcap } from "./pcap.ts";
-
 import { AgentDistribution, type PacketTap } from "./distribution.ts";
+import { pcapTaskLoop } from "./tasks.ts";
 
 /** Each packet a source read (that passed `--filter`), for the PCAP store. */
 export type PacketSink = (packet: CapturedPacket, decoded: DecodedPacket | undefined) => void;
@@ -575,6 +575,8 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
     `agent ${identity.name} (${identity.applianceId}) running; manager ${manager}; state ${stateDir}`,
   );
   const loops = [pollLoop(), heartbeatLoop(), flushLoop(), replayFile()];
+  // On-demand PCAP tasks (search/extract the local store) for the manager's analysis pages.
+  loops.push(pcapTaskLoop({ manager, credential: identity.credential, stateDir, signal, log }));
   await new Promise<void>((resolve) =>
     signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })
   );

@@ -85,6 +85,19 @@ export {
 } from "./pcap_policy.ts";
 export { checkPcapIndex, type PcapIndexRecord } from "./pcap_index_record.ts";
 export { checkNpbCounters, NPB_COUNT_FIELDS, type NpbCounterRecord } from "./npb_record.ts";
+export {
+  checkPcapTask,
+  DEFAULT_EXTRACT_PACKETS,
+  isIp,
+  MAX_EXTRACT_PACKETS,
+  MAX_TASK_WAIT_SECONDS,
+  type PcapFlowSummary,
+  PCAPNG_CONTENT_TYPE,
+  type PcapTask,
+  type PcapTaskQuery,
+  TASK_ID,
+  TASKS_PATH,
+} from "./pcap_tasks.ts";
 
 /**
  * Current schema version of a report batch. Bump when a field changes meaning.

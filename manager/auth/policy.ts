@@ -33,6 +33,9 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { method: "POST", path: "/api/v1/appliances/enroll", access: "public" },
   { method: "GET", path: "/api/v1/appliances/self/config", access: "appliance" },
   { method: "POST", path: "/api/v1/appliances/self/heartbeat", access: "appliance" },
+  // PCAP analysis: the appliance's task channel (it answers only its own tasks).
+  { method: "GET", path: "/api/v1/appliances/self/tasks", access: "appliance" },
+  { method: "POST", path: "/api/v1/appliances/self/tasks/:id/result", access: "appliance" },
 
   { method: "GET", path: "/", access: "viewer" },
   { method: "GET", path: "/flows", access: "viewer" },
@@ -78,6 +81,16 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { method: "GET", path: "/api/v1/pcap/storage/:appliance", access: "viewer" },
   { method: "PUT", path: "/api/v1/pcap/storage/:appliance", access: "operator" },
   { method: "GET", path: "/api/v1/db", access: "viewer" },
+  // Stored packets carry payloads: reading them needs an operator.
+  { method: "GET", path: "/pcap/analysis", access: "operator" },
+  { method: "GET", path: "/pcap/analysis/packet", access: "operator" },
+  { method: "GET", path: "/api/v1/pcap/search", access: "operator" },
+  { method: "GET", path: "/api/v1/pcap/sessions", access: "operator" },
+  { method: "GET", path: "/api/v1/pcap/packets", access: "operator" },
+  { method: "GET", path: "/api/v1/pcap/decode", access: "operator" },
+  { method: "GET", path: "/api/v1/pcap/sequence", access: "operator" },
+  { method: "GET", path: "/api/v1/pcap/stream", access: "operator" },
+  { method: "GET", path: "/api/v1/pcap/download", access: "operator" },
   { method: "GET", path: "/api/v1/me", access: "viewer" },
   { method: "POST", path: "/logout", access: "viewer" },
   { method: "GET", path: "/account", access: "viewer" },

@@ -208,7 +208,9 @@ testWithTools(
         assert.match(text, /syn_seq/);
         // Links only to views that exist (N1's path / NAT pages once their nav entries are live).
         const links = await page.locator("#flow-detail .detail-links a").allInnerTexts();
-        for (const l of links) assert.match(l, /^(Path analysis|NAT tracing)$/);
+        for (const l of links) {
+          assert.match(l, /^(Path analysis|NAT tracing|Packets|Sequence diagram)$/);
+        }
         await page.waitForTimeout(250); // the slide-in transition, for the screenshot
         await page.screenshot({ path: `${OUTPUT}flows-detail.png`, fullPage: false });
         await page.click("#flow-detail .detail-close");

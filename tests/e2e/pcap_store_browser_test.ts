@@ -223,7 +223,7 @@ liveTest(
         assert.match(
           href!,
           new RegExp(
-            `^/pcap/analysis\\?appliance=${id}&ip0=${lab.clientIp}&port0=\\d+&ip1=${lab.serverIp}&port1=${HTTP_PORT}&proto=6&from=\\d+&to=\\d+$`,
+            `^/pcap/analysis\\?appliance=${id}&proto=6&ip0=${lab.clientIp}&port0=\\d+&ip1=${lab.serverIp}&port1=${HTTP_PORT}&from=[^&]+&to=[^&#]+#pcap-packets$`,
           ),
         );
         await page.screenshot({ path: `${OUTPUT}pcap_flow_packets_link.png`, fullPage: true });

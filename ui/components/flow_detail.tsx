@@ -34,23 +34,29 @@ export function relatedLinks(row: FlowRow): { label: string; href: string }[] {
     const entry = NAV.flatMap((s) => s.entries).find((e) => e.id === id);
     if (entry?.path) out.push({ label, href: `${entry.path}?flow=${encodeURIComponent(key)}` });
   }
-  if (row.hasPcap) out.push({ label: "Packets", href: packetsHref(row) });
+  out.push(...pcapLinks(row));
   return out;
 }
 
-/** The PCAP analysis page for the flow's stored packets (the row's endpoints and time range). */
-export function packetsHref(row: FlowRow): string {
+/** The row's stored packets (PCAP analysis): its 5-tuple on its appliance, a minute either side. */
+function pcapLinks(row: FlowRow): { label: string; href: string }[] {
+  const entry = NAV.flatMap((s) => s.entries).find((e) => e.id === "pcap-analysis");
+  if (!entry?.path || !hasPorts(row.protocol)) return [];
+  const iso = (us: number) => new Date(Math.floor(us / 1000)).toISOString().replace(/Z$/, "");
   const q = new URLSearchParams({
     appliance: row.appliance,
+    proto: String(row.protocol),
     ip0: row.ip0,
     port0: String(row.clientPort),
     ip1: row.ip1,
     port1: String(row.serverPort),
-    proto: String(row.protocol),
-    from: String(Math.floor(row.startTime / 1000)),
-    to: String(Math.ceil(row.endTime / 1000)),
+    from: iso(row.startTime - 60_000_000),
+    to: iso(row.endTime + 60_000_000),
   });
-  return `/pcap/analysis?${q}`;
+  const href = `${entry.path}?${q}`;
+  const out = [{ label: "Packets", href: `${href}#pcap-packets` }];
+  if (row.protocol === 6) out.push({ label: "Sequence diagram", href: `${href}#pcap-sequence` });
+  return out;
 }
 
 function snake(key: string): string {
