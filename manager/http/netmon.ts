@@ -126,6 +126,9 @@ export function netmonRoutes(deps: AppDeps): { page: Hono; api: Hono } {
   const api = new Hono();
   const db = deps.database;
 
+  // The section's own URL (nav, typed by hand): resource analysis, keeping any query string.
+  page.get("/", (c) => c.redirect(`/network/resource${new URL(c.req.url).search}`, 302));
+
   const resource = async (c: Context) => {
     const { raw, filters, errors } = parseNetmonParams(params(c));
     check(errors);

@@ -18,6 +18,7 @@ import { dbDetailsVisible, requestLogFilter } from "../license/mod.ts";
 import { describeErrors, layeredLayout } from "../netmon/mod.ts";
 import {
   describeRequestErrors,
+  isRedGroup,
   isRedMetric,
   isStatementSort,
   parseRequestParams,
@@ -27,6 +28,8 @@ import {
   queryRequestRow,
   type Red,
   RED_METRICS,
+  RED_TAG_GROUPS,
+  type RedGroup,
   type RedMetric,
   REQUEST_PARAM_NAMES,
   type RequestRaw,
@@ -116,6 +119,7 @@ function form(
       { name: "min_ms", label: "Min latency (ms)", placeholder: "0" },
       { name: "max_ms", label: "Max latency (ms)", placeholder: "any" },
       { name: "trace_id", label: "Trace id", placeholder: "exact" },
+      { name: "tags", label: "Tags", placeholder: "host_1 = db-1 and labels_0.env = prod" },
       ...extra.fields,
     ],
   };
@@ -138,6 +142,26 @@ function requestsHref(raw: RequestRaw, server: string, more: Record<string, stri
   for (const [k, v] of Object.entries(more)) if (v) q.set(k, v);
   return `/requests?${q}`;
 }
+
+/** The request log of one tag value (a RED group by tag), keeping the time range and tags. */
+function tagHref(raw: RequestRaw, column: string, value: string) {
+  const q = new URLSearchParams();
+  if (raw.from) q.set("from", raw.from);
+  if (raw.to) q.set("to", raw.to);
+  const clause = `${column} = "${value}"`;
+  q.set("tags", raw.tags ? `${raw.tags} and ${clause}` : clause);
+  return `/requests?${q}`;
+}
+
+/** "Group by" choices: service, endpoint, then the server's and the client's tags. */
+const GROUP_OPTIONS = [
+  { value: "service", label: "Service" },
+  { value: "endpoint", label: "Endpoint" },
+  ...RED_TAG_GROUPS.map((column) => ({
+    value: `tag:${column}`,
+    label: `Tag: ${column.slice(0, -2)} (${column.endsWith("_1") ? "server" : "client"})`,
+  })),
+];
 
 const PROTOCOL_NAME = (p: number) => L7_PROTOCOL_NAMES[p] ?? String(p);
 
@@ -236,8 +260,8 @@ export function requestRoutes(deps: AppDeps): Hono {
     const order = params.get("order") ?? "requests";
     const top = Number(params.get("top") ?? 50);
     const problems: Record<string, string> = {};
-    if (group !== "service" && group !== "endpoint") {
-      problems.group = "expected service or endpoint";
+    if (!isRedGroup(group)) {
+      problems.group = "expected service, endpoint or tag:<column> (e.g. tag:host_1)";
     }
     if (!isRedMetric(metric)) problems.metric = "unknown metric";
     if (!isRedMetric(order)) problems.order = "unknown metric";
@@ -266,7 +290,7 @@ export function requestRoutes(deps: AppDeps): Hono {
     const result = Object.keys(bad).length > 0 ? undefined : await queryRed(db, r.filters, {
       range: r.range,
       visible: r.visible,
-      group: r.group as "service" | "endpoint",
+      group: r.group as RedGroup,
       sort: r.order as RedMetric,
       chart: r.metric as RedMetric,
       top: r.top,
@@ -290,6 +314,7 @@ export function requestRoutes(deps: AppDeps): Hono {
     const r = await resource(c);
     const metric = RED_METRICS.find((m) => m.key === r.metric) ?? RED_METRICS[0];
     const byEndpoint = r.group === "endpoint";
+    const tagColumn = r.group.startsWith("tag:") ? r.group.slice(4) : undefined;
     return c.html(
       renderPage(
         AppRedPage({
@@ -297,14 +322,7 @@ export function requestRoutes(deps: AppDeps): Hono {
           form: form("/app/resource", r.raw, { ...r.errors, ...r.problems }, {
             values: { group: r.group, metric: r.metric, order: r.order },
             fields: [
-              {
-                name: "group",
-                label: "Group by",
-                options: [{ value: "service", label: "Service" }, {
-                  value: "endpoint",
-                  label: "Endpoint",
-                }],
-              },
+              { name: "group", label: "Group by", options: GROUP_OPTIONS },
               {
                 name: "metric",
                 label: "Chart",
@@ -313,12 +331,14 @@ export function requestRoutes(deps: AppDeps): Hono {
             ],
           }),
           metrics: RED_METRICS,
-          keyLabels: byEndpoint ? ["Service", "Endpoint"] : ["Service"],
+          keyLabels: byEndpoint ? ["Service", "Endpoint"] : [tagColumn ?? "Service"],
           rows: (r.result?.rows ?? []).map((row) => ({
             cells: byEndpoint ? [row.service, row.endpoint ?? ""] : [row.service],
             protocol: PROTOCOL_NAME(row.l7Protocol),
             values: redValues(row.red),
-            href: requestsHref(r.raw, row.service, { endpoint: row.endpoint ?? "" }),
+            href: tagColumn
+              ? tagHref(r.raw, tagColumn, row.service)
+              : requestsHref(r.raw, row.service, { endpoint: row.endpoint ?? "" }),
           })),
           sort: r.order,
           sortHref: (m) => withParams("/app/resource", r.params, { order: m }),

@@ -3,6 +3,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { L7_PROTOCOL_NAMES, REQUEST_FIELDS } from "../../appliance/wire/mod.ts";
 import type { Database } from "../db/mod.ts";
+import { searchClauseSql } from "../query/mod.ts";
 import { REQUEST_SORTS, type RequestFilters, STATUS_FILTERS, type TimeRange } from "./params.ts";
 
 /**
@@ -49,6 +50,7 @@ export function requestWhere(
       sql`coalesce(nullif(normalized_statement, ''), request_type) = ${filters.statement}`,
     );
   }
+  for (const clause of filters.tags ?? []) parts.push(searchClauseSql(clause, "request_log"));
   return sql.join(parts, sql` and `);
 }
 

@@ -215,6 +215,12 @@ for (const engine of testEngines()) {
             assert.equal(res.status, 200, `${path}: ${body.slice(0, 300)}`);
             assert.match(body, /<svg|<table/);
           }
+          // The section's own URL lands on resource analysis (it used to answer 404).
+          const landing = await app.request("/network?from=2026-01-01T00:00", {
+            headers: viewer.headers(),
+          });
+          assert.equal(landing.status, 302);
+          assert.equal(landing.headers.get("location"), "/network/resource?from=2026-01-01T00:00");
           const nat = await app.request(`/api/v1/netmon/nat?${tuple}`, { headers });
           const trace = await nat.json();
           assert.equal(trace.confident, true);
