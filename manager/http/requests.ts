@@ -3,6 +3,7 @@
 // (DB analysis), with their JSON twins under /api/v1/. Every query adds the license data filter
 // (license/data_filter.ts): a user sees only the request-log rows the licensed modules grant.
 import { type Context, Hono } from "hono";
+import type { VNode } from "preact";
 import { type SQL, sql } from "drizzle-orm";
 import { L7_PROTOCOL_NAMES } from "../../appliance/wire/mod.ts";
 import {
@@ -125,8 +126,33 @@ function form(
   };
 }
 
-function check(errors: Record<string, string | undefined>): void {
-  if (Object.keys(errors).length > 0) throw new HttpError(400, describeRequestErrors(errors));
+type Problems = Record<string, string | undefined>;
+
+const hasProblems = (bad: Problems) => Object.keys(bad).length > 0;
+
+function check(errors: Problems): void {
+  if (hasProblems(errors)) throw new HttpError(400, describeRequestErrors(errors));
+}
+
+/** A view's page: 400 (the form shows each problem by its field) when a parameter is bad. */
+function htmlView(c: Context, page: VNode, bad: Problems): Response {
+  return c.html(renderPage(page, pageFrame(c)), hasProblems(bad) ? 400 : 200);
+}
+
+/** A view's JSON twin: 400 naming every bad parameter, else the range and `body`. */
+function jsonView(
+  c: Context,
+  view: { bad: Problems; range: { fromMs: number; toMs: number } },
+  body: object | undefined,
+): Response {
+  if (body === undefined || hasProblems(view.bad)) {
+    throw new HttpError(400, describeErrors(view.bad));
+  }
+  return c.json({
+    from: new Date(view.range.fromMs).toISOString(),
+    to: new Date(view.range.toMs).toISOString(),
+    ...body,
+  });
 }
 
 function redValues(red: Red): Record<string, number> {
@@ -173,7 +199,7 @@ export function requestRoutes(deps: AppDeps): Hono {
     const { params, raw, filters, errors } = parsed(c);
     const { visible, scope } = visibility(c);
     const range = await resolveRequestRange(db, filters);
-    const result = Object.keys(errors).length > 0
+    const result = hasProblems(errors)
       ? { total: 0, rows: [], histogram: [], bucketSeconds: 60 }
       : await searchRequests(db, filters, { range, visible, pageSize });
     return { params, raw, filters, errors, visible, scope, range, result };
@@ -218,7 +244,7 @@ export function requestRoutes(deps: AppDeps): Hono {
       },
       scope: s.scope,
     });
-    return c.html(renderPage(page, pageFrame(c)), Object.keys(s.errors).length > 0 ? 400 : 200);
+    return htmlView(c, page, s.errors);
   };
   app.get("/requests", requestsPage("/requests"));
   app.get("/network/requests", requestsPage("/network/requests"));
@@ -287,7 +313,7 @@ export function requestRoutes(deps: AppDeps): Hono {
   const resource = async (c: Context) => {
     const r = await red(c);
     const bad = { ...r.errors, ...r.problems };
-    const result = Object.keys(bad).length > 0 ? undefined : await queryRed(db, r.filters, {
+    const result = hasProblems(bad) ? undefined : await queryRed(db, r.filters, {
       range: r.range,
       visible: r.visible,
       group: r.group as RedGroup,
@@ -300,14 +326,7 @@ export function requestRoutes(deps: AppDeps): Hono {
 
   app.get("/api/v1/app/resource", async (c) => {
     const r = await resource(c);
-    if (!r.result) {
-      throw new HttpError(400, describeErrors(r.bad));
-    }
-    return c.json({
-      from: new Date(r.range.fromMs).toISOString(),
-      to: new Date(r.range.toMs).toISOString(),
-      ...r.result,
-    });
+    return jsonView(c, r, r.result);
   });
 
   app.get("/app/resource", async (c) => {
@@ -315,52 +334,50 @@ export function requestRoutes(deps: AppDeps): Hono {
     const metric = RED_METRICS.find((m) => m.key === r.metric) ?? RED_METRICS[0];
     const byEndpoint = r.group === "endpoint";
     const tagColumn = r.group.startsWith("tag:") ? r.group.slice(4) : undefined;
-    return c.html(
-      renderPage(
-        AppRedPage({
-          view: "resource",
-          form: form("/app/resource", r.raw, { ...r.errors, ...r.problems }, {
-            values: { group: r.group, metric: r.metric, order: r.order },
-            fields: [
-              { name: "group", label: "Group by", options: GROUP_OPTIONS },
-              {
-                name: "metric",
-                label: "Chart",
-                options: RED_METRICS.map((m) => ({ value: m.key, label: m.label })),
-              },
-            ],
-          }),
-          metrics: RED_METRICS,
-          keyLabels: byEndpoint ? ["Service", "Endpoint"] : [tagColumn ?? "Service"],
-          rows: (r.result?.rows ?? []).map((row) => ({
-            cells: byEndpoint ? [row.service, row.endpoint ?? ""] : [row.service],
-            protocol: PROTOCOL_NAME(row.l7Protocol),
-            values: redValues(row.red),
-            href: tagColumn
-              ? tagHref(r.raw, tagColumn, row.service)
-              : requestsHref(r.raw, row.service, { endpoint: row.endpoint ?? "" }),
-          })),
-          sort: r.order,
-          sortHref: (m) => withParams("/app/resource", r.params, { order: m }),
-          chart: r.result && {
-            metric,
-            series: r.result.series,
-            fromMs: r.range.fromMs,
-            toMs: r.range.toMs,
-          },
-          total: r.result ? redValues(r.result.total) : {},
-          scope: r.scope,
+    return htmlView(
+      c,
+      AppRedPage({
+        view: "resource",
+        form: form("/app/resource", r.raw, { ...r.errors, ...r.problems }, {
+          values: { group: r.group, metric: r.metric, order: r.order },
+          fields: [
+            { name: "group", label: "Group by", options: GROUP_OPTIONS },
+            {
+              name: "metric",
+              label: "Chart",
+              options: RED_METRICS.map((m) => ({ value: m.key, label: m.label })),
+            },
+          ],
         }),
-        pageFrame(c),
-      ),
-      Object.keys(r.bad).length > 0 ? 400 : 200,
+        metrics: RED_METRICS,
+        keyLabels: byEndpoint ? ["Service", "Endpoint"] : [tagColumn ?? "Service"],
+        rows: (r.result?.rows ?? []).map((row) => ({
+          cells: byEndpoint ? [row.service, row.endpoint ?? ""] : [row.service],
+          protocol: PROTOCOL_NAME(row.l7Protocol),
+          values: redValues(row.red),
+          href: tagColumn
+            ? tagHref(r.raw, tagColumn, row.service)
+            : requestsHref(r.raw, row.service, { endpoint: row.endpoint ?? "" }),
+        })),
+        sort: r.order,
+        sortHref: (m) => withParams("/app/resource", r.params, { order: m }),
+        chart: r.result && {
+          metric,
+          series: r.result.series,
+          fromMs: r.range.fromMs,
+          toMs: r.range.toMs,
+        },
+        total: r.result ? redValues(r.result.total) : {},
+        scope: r.scope,
+      }),
+      r.bad,
     );
   });
 
   const paths = async (c: Context) => {
     const r = await red(c);
     const bad = { ...r.errors, ...r.problems };
-    const rows = Object.keys(bad).length > 0 ? undefined : await queryAppPaths(db, r.filters, {
+    const rows = hasProblems(bad) ? undefined : await queryAppPaths(db, r.filters, {
       range: r.range,
       visible: r.visible,
       sort: r.order as RedMetric,
@@ -371,44 +388,35 @@ export function requestRoutes(deps: AppDeps): Hono {
 
   app.get("/api/v1/app/path", async (c) => {
     const r = await paths(c);
-    if (!r.rows) {
-      throw new HttpError(400, describeErrors(r.bad));
-    }
-    return c.json({
-      from: new Date(r.range.fromMs).toISOString(),
-      to: new Date(r.range.toMs).toISOString(),
-      rows: r.rows,
-    });
+    return jsonView(c, r, r.rows && { rows: r.rows });
   });
 
   app.get("/app/path", async (c) => {
     const r = await paths(c);
-    return c.html(
-      renderPage(
-        AppRedPage({
-          view: "path",
-          form: form("/app/path", r.raw, { ...r.errors, ...r.problems }, {
-            fields: [],
-            values: {},
-          }),
-          metrics: RED_METRICS,
-          keyLabels: ["Client", "Service"],
-          rows: (r.rows ?? []).map((row) => ({
-            cells: [row.client, row.service],
-            protocol: PROTOCOL_NAME(row.l7Protocol),
-            values: redValues(row.red),
-            href: requestsHref(r.raw, row.service, {
-              client: /^[\d.:a-fA-F]+$/.test(row.client) ? row.client : "",
-            }),
-          })),
-          sort: r.order,
-          sortHref: (m) => withParams("/app/path", r.params, { order: m }),
-          total: {},
-          scope: r.scope,
+    return htmlView(
+      c,
+      AppRedPage({
+        view: "path",
+        form: form("/app/path", r.raw, { ...r.errors, ...r.problems }, {
+          fields: [],
+          values: {},
         }),
-        pageFrame(c),
-      ),
-      Object.keys(r.bad).length > 0 ? 400 : 200,
+        metrics: RED_METRICS,
+        keyLabels: ["Client", "Service"],
+        rows: (r.rows ?? []).map((row) => ({
+          cells: [row.client, row.service],
+          protocol: PROTOCOL_NAME(row.l7Protocol),
+          values: redValues(row.red),
+          href: requestsHref(r.raw, row.service, {
+            client: /^[\d.:a-fA-F]+$/.test(row.client) ? row.client : "",
+          }),
+        })),
+        sort: r.order,
+        sortHref: (m) => withParams("/app/path", r.params, { order: m }),
+        total: {},
+        scope: r.scope,
+      }),
+      r.bad,
     );
   });
 
@@ -441,36 +449,31 @@ export function requestRoutes(deps: AppDeps): Hono {
 
   app.get("/api/v1/app/topology", async (c) => {
     const { r, laid, edges } = await topology(c);
-    if (!r.rows) {
-      throw new HttpError(400, describeErrors(r.bad));
-    }
-    return c.json({ nodes: laid.nodes, edges, thresholds: ERROR_THRESHOLDS });
+    return jsonView(c, r, r.rows && { nodes: laid.nodes, edges, thresholds: ERROR_THRESHOLDS });
   });
 
   app.get("/app/topology", async (c) => {
     const { r, laid, edges } = await topology(c);
-    return c.html(
-      renderPage(
-        AppTopologyPage({
-          form: form("/app/topology", r.raw, { ...r.errors, ...r.problems }, {
-            fields: [],
-            values: {},
-          }),
-          nodes: laid.nodes.map((n) => ({
-            id: n.id,
-            x: n.x,
-            y: n.y,
-            href: `/app/resource?${new URLSearchParams({ from: r.raw.from, to: r.raw.to })}`,
-          })),
-          edges,
-          width: laid.width,
-          height: laid.height,
-          thresholds: ERROR_THRESHOLDS,
-          scope: r.scope,
+    return htmlView(
+      c,
+      AppTopologyPage({
+        form: form("/app/topology", r.raw, { ...r.errors, ...r.problems }, {
+          fields: [],
+          values: {},
         }),
-        pageFrame(c),
-      ),
-      Object.keys(r.bad).length > 0 ? 400 : 200,
+        nodes: laid.nodes.map((n) => ({
+          id: n.id,
+          x: n.x,
+          y: n.y,
+          href: `/app/resource?${new URLSearchParams({ from: r.raw.from, to: r.raw.to })}`,
+        })),
+        edges,
+        width: laid.width,
+        height: laid.height,
+        thresholds: ERROR_THRESHOLDS,
+        scope: r.scope,
+      }),
+      r.bad,
     );
   });
 
@@ -489,7 +492,7 @@ export function requestRoutes(deps: AppDeps): Hono {
     const { visible } = visibility(c);
     const range = await resolveRequestRange(db, filters);
     const bad = { ...errors, ...problems };
-    const result = Object.keys(bad).length > 0
+    const result = hasProblems(bad)
       ? undefined
       : await queryDb(db, filters, { range, visible, sort: order as StatementSort, top });
     return { params, raw, filters, errors, bad, order, range, result };
@@ -497,14 +500,7 @@ export function requestRoutes(deps: AppDeps): Hono {
 
   app.get("/api/v1/db", async (c) => {
     const r = await dbView(c);
-    if (!r.result) {
-      throw new HttpError(400, describeErrors(r.bad));
-    }
-    return c.json({
-      from: new Date(r.range.fromMs).toISOString(),
-      to: new Date(r.range.toMs).toISOString(),
-      ...r.result,
-    });
+    return jsonView(c, r, r.result);
   });
 
   app.get("/db", async (c) => {
@@ -519,32 +515,30 @@ export function requestRoutes(deps: AppDeps): Hono {
       maxUs: 0,
       affectedRows: 0,
     };
-    return c.html(
-      renderPage(
-        DbAnalysisPage({
-          form: form("/db", r.raw, r.bad, { fields: [], values: { order: r.order } }),
-          sort: r.order,
-          sortHref: (s) => withParams("/db", r.params, { order: s }),
-          statements: (res?.statements ?? []).map((s) => ({
-            ...s,
-            protocol: PROTOCOL_NAME(s.l7Protocol),
-            href: `/requests?${new URLSearchParams({
-              from: r.raw.from,
-              to: r.raw.to,
-              protocol: PROTOCOL_NAME(s.l7Protocol).toLowerCase(),
-              statement: s.statement,
-            })}`,
-          })),
-          databases: res?.databases ?? [],
-          clients: res?.clients ?? [],
-          slow: (res?.slow ?? []) as RequestRowView[],
-          rowHref: (key) =>
-            `/requests?${new URLSearchParams({ from: r.raw.from, to: r.raw.to, row: key })}`,
-          total: res?.total ?? empty,
-        }),
-        pageFrame(c),
-      ),
-      Object.keys(r.bad).length > 0 ? 400 : 200,
+    return htmlView(
+      c,
+      DbAnalysisPage({
+        form: form("/db", r.raw, r.bad, { fields: [], values: { order: r.order } }),
+        sort: r.order,
+        sortHref: (s) => withParams("/db", r.params, { order: s }),
+        statements: (res?.statements ?? []).map((s) => ({
+          ...s,
+          protocol: PROTOCOL_NAME(s.l7Protocol),
+          href: `/requests?${new URLSearchParams({
+            from: r.raw.from,
+            to: r.raw.to,
+            protocol: PROTOCOL_NAME(s.l7Protocol).toLowerCase(),
+            statement: s.statement,
+          })}`,
+        })),
+        databases: res?.databases ?? [],
+        clients: res?.clients ?? [],
+        slow: (res?.slow ?? []) as RequestRowView[],
+        rowHref: (key) =>
+          `/requests?${new URLSearchParams({ from: r.raw.from, to: r.raw.to, row: key })}`,
+        total: res?.total ?? empty,
+      }),
+      r.bad,
     );
   });
 
