@@ -1,195 +1,43 @@
 // Request logs and the views over them (issue #8): /requests (search, histogram, table, detail),
 // /app/{resource,path,topology} (RED per service, endpoint and client ↔ service pair) and /db
-// (DB analysis), with their JSON twins under /api/v1/. Every query adds the license data filter
+// (DB analysis, db_views.ts), with their JSON twins under /api/v1/. Every query adds the license data filter
 // (license/data_filter.ts): a user sees only the request-log rows the licensed modules grant.
 import { type Context, Hono } from "hono";
-import type { VNode } from "preact";
-import { type SQL, sql } from "drizzle-orm";
-import { L7_PROTOCOL_NAMES } from "../../appliance/wire/mod.ts";
+import { AppRedPage, AppTopologyPage, RequestLogsPage, type RequestRowView } from "../../ui/mod.ts";
+import { layeredLayout } from "../netmon/mod.ts";
 import {
-  AppRedPage,
-  AppTopologyPage,
-  DbAnalysisPage,
-  type NetmonFormProps,
-  renderPage,
-  RequestLogsPage,
-  type RequestRowView,
-} from "../../ui/mod.ts";
-import { dbDetailsVisible, requestLogFilter } from "../license/mod.ts";
-import { describeErrors, layeredLayout } from "../netmon/mod.ts";
-import {
-  describeRequestErrors,
   isRedGroup,
   isRedMetric,
-  isStatementSort,
-  parseRequestParams,
   queryAppPaths,
-  queryDb,
   queryRed,
   queryRequestRow,
-  type Red,
   RED_METRICS,
-  RED_TAG_GROUPS,
   type RedGroup,
   type RedMetric,
-  REQUEST_PARAM_NAMES,
-  type RequestRaw,
   resolveRequestRange,
   searchRequests,
-  type StatementSort,
-  STATUS_FILTERS,
 } from "../requests/mod.ts";
 import type { AppDeps } from "../app.ts";
 import { HttpError } from "./errors.ts";
-import { pageFrame } from "./page_frame.ts";
+import {
+  check,
+  form,
+  GROUP_OPTIONS,
+  hasProblems,
+  htmlView,
+  jsonView,
+  parsed,
+  PROTOCOL_NAME,
+  redValues,
+  requestsHref,
+  tagHref,
+  visibility,
+  withParams,
+} from "./_request_views.ts";
+import { dbRoutes } from "./db_views.ts";
 
 /** Error ratio from which an app-topology edge is amber, and red. */
 export const ERROR_THRESHOLDS = { warn: 0.01, crit: 0.05 } as const;
-
-/** The rows the caller's licensed modules make visible. */
-function visibility(c: Context): { visible: SQL; scope?: string } {
-  const enabled = c.get("licensing")?.enabled ?? new Set();
-  const visible = requestLogFilter(enabled, {
-    signalSource: sql.raw("signal_source"),
-    l7Protocol: sql.raw("l7_protocol"),
-  });
-  if (enabled.has("call_monitoring")) return { visible };
-  const scope = enabled.has("network_monitoring")
-    ? enabled.has("db_monitoring")
-      ? "Your license shows HTTP, DNS and database requests (call monitoring shows all)."
-      : "Your license shows HTTP and DNS requests (call monitoring shows all)."
-    : enabled.has("db_monitoring")
-    ? "Your license shows database requests (call monitoring shows all)."
-    : "No licensed module shows request logs (call monitoring does).";
-  return { visible, scope };
-}
-
-function parsed(c: Context) {
-  const params = new URL(c.req.url).searchParams;
-  const out = parseRequestParams(params);
-  return { params, ...out };
-}
-
-/** The current URL with some parameters changed ("" removes one). */
-function withParams(path: string, params: URLSearchParams, changes: Record<string, string>) {
-  const q = new URLSearchParams(params);
-  for (const [k, v] of Object.entries(changes)) {
-    if (v === "") q.delete(k);
-    else q.set(k, v);
-  }
-  const s = q.toString();
-  return s ? `${path}?${s}` : path;
-}
-
-const PROTOCOL_OPTIONS = [
-  { value: "", label: "Any" },
-  ...Object.entries(L7_PROTOCOL_NAMES).filter(([k]) => k !== "0").map(([, name]) => ({
-    value: name.toLowerCase(),
-    label: name,
-  })),
-];
-const STATUS_OPTIONS = [
-  { value: "", label: "Any" },
-  ...Object.keys(STATUS_FILTERS).map((s) => ({ value: s, label: s.replace("_", " ") })),
-];
-
-/** The filter bar: the common request filters, then the view's own fields. */
-function form(
-  action: string,
-  raw: RequestRaw,
-  errors: Record<string, string | undefined>,
-  extra: { fields: NetmonFormProps["fields"]; values: Record<string, string> },
-): NetmonFormProps {
-  const values: Record<string, string> = { ...extra.values };
-  const named: Record<string, string | undefined> = {};
-  for (const [key, name] of Object.entries(REQUEST_PARAM_NAMES)) {
-    values[name] = raw[key as keyof RequestRaw];
-    named[name] = errors[key];
-  }
-  return {
-    action,
-    values,
-    errors: named,
-    fields: [
-      { name: "server", label: "Server / service", placeholder: "ip, ip:port or service" },
-      { name: "client", label: "Client", placeholder: "address or CIDR" },
-      { name: "endpoint", label: "Endpoint", placeholder: "contains" },
-      { name: "protocol", label: "Protocol", options: PROTOCOL_OPTIONS },
-      { name: "status", label: "Status", options: STATUS_OPTIONS },
-      { name: "code", label: "Code", placeholder: "e.g. 404" },
-      { name: "min_ms", label: "Min latency (ms)", placeholder: "0" },
-      { name: "max_ms", label: "Max latency (ms)", placeholder: "any" },
-      { name: "trace_id", label: "Trace id", placeholder: "exact" },
-      { name: "tags", label: "Tags", placeholder: "host_1 = db-1 and labels_0.env = prod" },
-      ...extra.fields,
-    ],
-  };
-}
-
-type Problems = Record<string, string | undefined>;
-
-const hasProblems = (bad: Problems) => Object.keys(bad).length > 0;
-
-function check(errors: Problems): void {
-  if (hasProblems(errors)) throw new HttpError(400, describeRequestErrors(errors));
-}
-
-/** A view's page: 400 (the form shows each problem by its field) when a parameter is bad. */
-function htmlView(c: Context, page: VNode, bad: Problems): Response {
-  return c.html(renderPage(page, pageFrame(c)), hasProblems(bad) ? 400 : 200);
-}
-
-/** A view's JSON twin: 400 naming every bad parameter, else the range and `body`. */
-function jsonView(
-  c: Context,
-  view: { bad: Problems; range: { fromMs: number; toMs: number } },
-  body: object | undefined,
-): Response {
-  if (body === undefined || hasProblems(view.bad)) {
-    throw new HttpError(400, describeErrors(view.bad));
-  }
-  return c.json({
-    from: new Date(view.range.fromMs).toISOString(),
-    to: new Date(view.range.toMs).toISOString(),
-    ...body,
-  });
-}
-
-function redValues(red: Red): Record<string, number> {
-  return Object.fromEntries(RED_METRICS.map((m) => [m.key, red[m.key]]));
-}
-
-/** The request log of one service (and endpoint, or client), keeping the time range. */
-function requestsHref(raw: RequestRaw, server: string, more: Record<string, string> = {}) {
-  const q = new URLSearchParams();
-  if (raw.from) q.set("from", raw.from);
-  if (raw.to) q.set("to", raw.to);
-  q.set("server", server);
-  for (const [k, v] of Object.entries(more)) if (v) q.set(k, v);
-  return `/requests?${q}`;
-}
-
-/** The request log of one tag value (a RED group by tag), keeping the time range and tags. */
-function tagHref(raw: RequestRaw, column: string, value: string) {
-  const q = new URLSearchParams();
-  if (raw.from) q.set("from", raw.from);
-  if (raw.to) q.set("to", raw.to);
-  const clause = `${column} = "${value}"`;
-  q.set("tags", raw.tags ? `${raw.tags} and ${clause}` : clause);
-  return `/requests?${q}`;
-}
-
-/** "Group by" choices: service, endpoint, then the server's and the client's tags. */
-const GROUP_OPTIONS = [
-  { value: "service", label: "Service" },
-  { value: "endpoint", label: "Endpoint" },
-  ...RED_TAG_GROUPS.map((column) => ({
-    value: `tag:${column}`,
-    label: `Tag: ${column.slice(0, -2)} (${column.endsWith("_1") ? "server" : "client"})`,
-  })),
-];
-
-const PROTOCOL_NAME = (p: number) => L7_PROTOCOL_NAMES[p] ?? String(p);
 
 export function requestRoutes(deps: AppDeps): Hono {
   const app = new Hono();
@@ -477,70 +325,7 @@ export function requestRoutes(deps: AppDeps): Hono {
     );
   });
 
-  // DB analysis (db_monitoring: the route gate; rows still pass the data filter).
-  const dbView = async (c: Context) => {
-    const { params, raw, filters, errors } = parsed(c);
-    const order = params.get("order") ?? "count";
-    const top = Number(params.get("top") ?? 50);
-    const problems: Record<string, string> = {};
-    if (!isStatementSort(order)) problems.order = "expected count, total, p99 or errors";
-    if (!Number.isInteger(top) || top < 1 || top > 500) problems.top = "expected 1–500";
-    const enabled = c.get("licensing")?.enabled ?? new Set();
-    if (!dbDetailsVisible(enabled)) {
-      throw new HttpError(403, "module db_monitoring is not licensed");
-    }
-    const { visible } = visibility(c);
-    const range = await resolveRequestRange(db, filters);
-    const bad = { ...errors, ...problems };
-    const result = hasProblems(bad)
-      ? undefined
-      : await queryDb(db, filters, { range, visible, sort: order as StatementSort, top });
-    return { params, raw, filters, errors, bad, order, range, result };
-  };
-
-  app.get("/api/v1/db", async (c) => {
-    const r = await dbView(c);
-    return jsonView(c, r, r.result);
-  });
-
-  app.get("/db", async (c) => {
-    const r = await dbView(c);
-    const res = r.result;
-    const empty = {
-      requests: 0,
-      errors: 0,
-      totalUs: 0,
-      avgUs: 0,
-      p99: 0,
-      maxUs: 0,
-      affectedRows: 0,
-    };
-    return htmlView(
-      c,
-      DbAnalysisPage({
-        form: form("/db", r.raw, r.bad, { fields: [], values: { order: r.order } }),
-        sort: r.order,
-        sortHref: (s) => withParams("/db", r.params, { order: s }),
-        statements: (res?.statements ?? []).map((s) => ({
-          ...s,
-          protocol: PROTOCOL_NAME(s.l7Protocol),
-          href: `/requests?${new URLSearchParams({
-            from: r.raw.from,
-            to: r.raw.to,
-            protocol: PROTOCOL_NAME(s.l7Protocol).toLowerCase(),
-            statement: s.statement,
-          })}`,
-        })),
-        databases: res?.databases ?? [],
-        clients: res?.clients ?? [],
-        slow: (res?.slow ?? []) as RequestRowView[],
-        rowHref: (key) =>
-          `/requests?${new URLSearchParams({ from: r.raw.from, to: r.raw.to, row: key })}`,
-        total: res?.total ?? empty,
-      }),
-      r.bad,
-    );
-  });
+  app.route("/", dbRoutes(deps));
 
   return app;
 }
