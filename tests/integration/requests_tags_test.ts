@@ -177,6 +177,12 @@ for (const engine of testEngines()) {
         assert.equal(await total("labels_1.role = db"), 8);
         assert.equal(await total('service_1 = shop and host_0 != ""'), 11);
         assert.equal(await total("host_1 ~ db"), 8);
+        // A row carries its tags (the detail panel lists them).
+        const one = await json(`/api/v1/requests?${RANGE}&tags=host_1%20%3D%20db-1&page_size=1`);
+        assert.deepEqual(
+          [one.rows[0].host_1, one.rows[0].host_0, JSON.parse(one.rows[0].labels_1)],
+          ["db-1", "app-1", { role: "db" }],
+        );
         const bad = await get(
           `/api/v1/requests?${RANGE}&tags=${encodeURIComponent("byte_tx > 1")}`,
         );
