@@ -8,6 +8,7 @@ import { HttpError, onError } from "./http/errors.ts";
 import type { WriteQueue } from "./ingest/mod.ts";
 import { flowRoutes } from "./http/flows.ts";
 import { netmonRoutes } from "./http/netmon.ts";
+import { rollupRange } from "./netmon/mod.ts";
 import { requestRoutes } from "./http/requests.ts";
 import { inventoryRoutes } from "./http/inventory.ts";
 import { InventoryService, Retagger } from "./inventory/mod.ts";
@@ -97,7 +98,10 @@ export function createApp(deps: AppDeps): Hono {
   deps.inventory ??= new InventoryService(deps.database, { audit: auth.audit.record });
   const inventory = inventoryRoutes(
     deps.inventory,
-    new Retagger(deps.database, () => deps.inventory!.tagger()),
+    new Retagger(deps.database, () => deps.inventory!.tagger(), {
+      // The network metrics carry the tags too: roll each re-tagged slice again.
+      afterSlice: async (range) => void await rollupRange(deps.database, range),
+    }),
   );
   app.route("/admin/inventory", inventory.page);
   app.route("/api/v1/inventory", inventory.api);

@@ -35,13 +35,23 @@ export {
   type ResourcePageProps,
   ResourceResults,
 } from "./pages/network_resource.tsx";
-export { NetworkPathPage, type PathPageProps, type PathStepView } from "./pages/network_path.tsx";
+export {
+  NetworkPathPage,
+  type PathPageProps,
+  PathResults,
+  type PathStepView,
+} from "./pages/network_path.tsx";
 export {
   NetworkTopologyPage,
   type TopologyPageProps,
   TopologyResults,
 } from "./pages/network_topology.tsx";
-export { type NatHopView, type NatPageProps, NatTracingPage } from "./pages/nat_tracing.tsx";
+export {
+  type NatHopView,
+  type NatPageProps,
+  NatResults,
+  NatTracingPage,
+} from "./pages/nat_tracing.tsx";
 export {
   RequestDetailPanel,
   RequestLogsPage,

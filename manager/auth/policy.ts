@@ -44,6 +44,7 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { method: "GET", path: "/flows/export", access: "viewer" },
   { method: "GET", path: "/api/v1/flows/export", access: "viewer" },
   { method: "GET", path: "/api/v1/flows/row", access: "viewer" },
+  { method: "GET", path: "/network", access: "viewer" },
   { method: "GET", path: "/network/resource", access: "viewer" },
   { method: "GET", path: "/network/path", access: "viewer" },
   { method: "GET", path: "/network/topology", access: "viewer" },

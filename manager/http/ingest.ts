@@ -60,7 +60,8 @@ export function ingestRoutes(deps: AppDeps): Hono {
       let outcome;
       try {
         // AutoTagging: one tagger per batch (cached by the inventory until it changes).
-        const tagger = batch.stream === "flows" ? await deps.inventory?.tagger() : undefined;
+        // Streams without tag columns (events) ignore it.
+        const tagger = await deps.inventory?.tagger();
         outcome = await queue.run(() =>
           storeBatch(deps.database, deps.partitions, batch, { tagger })
         );

@@ -66,6 +66,7 @@ function retagView(p: RetagProgress | undefined): RetagView | undefined {
     slicesDone: p.slicesDone,
     slicesTotal: p.slicesTotal,
     rowsUpdated: p.rowsUpdated,
+    requestRowsUpdated: p.requestRowsUpdated,
     ...(p.error === undefined ? {} : { error: p.error }),
   };
 }

@@ -25,10 +25,12 @@ import {
 } from "../netmon/mod.ts";
 import {
   type NatHopView,
+  NatResults,
   NatTracingPage,
   NetworkPathPage,
   NetworkResourcePage,
   NetworkTopologyPage,
+  PathResults,
   renderFragment,
   renderPage,
   ResourceResults,
@@ -125,6 +127,9 @@ export function netmonRoutes(deps: AppDeps): { page: Hono; api: Hono } {
   const page = new Hono();
   const api = new Hono();
   const db = deps.database;
+
+  // The section's own URL (nav, typed by hand): resource analysis, keeping any query string.
+  page.get("/", (c) => c.redirect(`/network/resource${new URL(c.req.url).search}`, 302));
 
   const resource = async (c: Context) => {
     const { raw, filters, errors } = parseNetmonParams(params(c));
@@ -248,31 +253,30 @@ export function netmonRoutes(deps: AppDeps): { page: Hono; api: Hono } {
   page.get("/path", async (c) => {
     const { raw, result, title } = await path(c);
     const q = params(c);
-    return c.html(renderPage(
-      NetworkPathPage({
-        form: {
-          action: "/network/path",
-          values: {
-            ...raw,
-            client: q.get("client") ?? "",
-            server: q.get("server") ?? "",
-            flow: q.get("flow") ?? "",
-          },
-          errors: {},
-          fields: [
-            { name: "client", label: "Client IP", placeholder: "e.g. 10.1.0.5" },
-            { name: "server", label: "Server IP", placeholder: "e.g. 10.0.0.80" },
-            { name: "flow", label: "or flow row", placeholder: "appliance:timeMs:id" },
-          ],
+    const props: Parameters<typeof NetworkPathPage>[0] = {
+      form: {
+        action: "/network/path",
+        values: {
+          ...raw,
+          client: q.get("client") ?? "",
+          server: q.get("server") ?? "",
+          flow: q.get("flow") ?? "",
         },
-        title,
-        steps: result?.steps ?? [],
-        message: result && result.steps.length === 0
-          ? "No traffic for this choice in the range."
-          : undefined,
-      }),
-      pageFrame(c),
-    ));
+        errors: {},
+        fields: [
+          { name: "client", label: "Client IP", placeholder: "e.g. 10.1.0.5" },
+          { name: "server", label: "Server IP", placeholder: "e.g. 10.0.0.80" },
+          { name: "flow", label: "or flow row", placeholder: "appliance:timeMs:id" },
+        ],
+      },
+      title,
+      steps: result?.steps ?? [],
+      message: result && result.steps.length === 0
+        ? "No traffic for this choice in the range."
+        : undefined,
+    };
+    if (partial(c)) return c.html(renderFragment(PathResults(props)));
+    return c.html(renderPage(NetworkPathPage(props), pageFrame(c)));
   });
 
   const nat = async (c: Context) => {
@@ -295,40 +299,39 @@ export function netmonRoutes(deps: AppDeps): { page: Hono; api: Hono } {
   page.get("/nat", async (c) => {
     const { raw, q, strictness, trace } = await nat(c);
     const given = q.get("flow") || q.get("ip0");
-    return c.html(renderPage(
-      NatTracingPage({
-        form: {
-          action: "/network/nat",
-          values: {
-            ...raw,
-            ...Object.fromEntries(
-              ["flow", "ip0", "port0", "ip1", "port1"].map((k) => [k, q.get(k) ?? ""]),
-            ),
-            strictness,
-          },
-          errors: {},
-          fields: [
-            { name: "ip0", label: "Client IP", placeholder: "e.g. 198.51.100.10" },
-            { name: "port0", label: "Client port" },
-            { name: "ip1", label: "Server IP" },
-            { name: "port1", label: "Server port" },
-            { name: "flow", label: "or flow row", placeholder: "appliance:timeMs:id" },
-            {
-              name: "strictness",
-              label: "Strictness",
-              options: STRICTNESS.map((s) => ({ value: s, label: s })),
-            },
-          ],
+    const props: Parameters<typeof NatTracingPage>[0] = {
+      form: {
+        action: "/network/nat",
+        values: {
+          ...raw,
+          ...Object.fromEntries(
+            ["flow", "ip0", "port0", "ip1", "port1"].map((k) => [k, q.get(k) ?? ""]),
+          ),
+          strictness,
         },
-        origin: trace ? hopView(trace.origin) : undefined,
-        confident: trace?.confident ?? false,
-        strictness,
-        chain: trace?.chain.map(hopView) ?? [],
-        candidates: trace?.candidates.map((x) => ({ ...x, hop: hopView(x.hop) })) ?? [],
-        message: given && !trace ? "No TCP flow found for this tuple or row." : undefined,
-      }),
-      pageFrame(c),
-    ));
+        errors: {},
+        fields: [
+          { name: "ip0", label: "Client IP", placeholder: "e.g. 198.51.100.10" },
+          { name: "port0", label: "Client port" },
+          { name: "ip1", label: "Server IP" },
+          { name: "port1", label: "Server port" },
+          { name: "flow", label: "or flow row", placeholder: "appliance:timeMs:id" },
+          {
+            name: "strictness",
+            label: "Strictness",
+            options: STRICTNESS.map((s) => ({ value: s, label: s })),
+          },
+        ],
+      },
+      origin: trace ? hopView(trace.origin) : undefined,
+      confident: trace?.confident ?? false,
+      strictness,
+      chain: trace?.chain.map(hopView) ?? [],
+      candidates: trace?.candidates.map((x) => ({ ...x, hop: hopView(x.hop) })) ?? [],
+      message: given && !trace ? "No TCP flow found for this tuple or row." : undefined,
+    };
+    if (partial(c)) return c.html(renderFragment(NatResults(props)));
+    return c.html(renderPage(NatTracingPage(props), pageFrame(c)));
   });
   return { page, api };
 }

@@ -1,145 +1,43 @@
 // Request logs and the views over them (issue #8): /requests (search, histogram, table, detail),
 // /app/{resource,path,topology} (RED per service, endpoint and client ↔ service pair) and /db
-// (DB analysis), with their JSON twins under /api/v1/. Every query adds the license data filter
+// (DB analysis, db_views.ts), with their JSON twins under /api/v1/. Every query adds the license data filter
 // (license/data_filter.ts): a user sees only the request-log rows the licensed modules grant.
 import { type Context, Hono } from "hono";
-import { type SQL, sql } from "drizzle-orm";
-import { L7_PROTOCOL_NAMES } from "../../appliance/wire/mod.ts";
+import { AppRedPage, AppTopologyPage, RequestLogsPage, type RequestRowView } from "../../ui/mod.ts";
+import { layeredLayout } from "../netmon/mod.ts";
 import {
-  AppRedPage,
-  AppTopologyPage,
-  DbAnalysisPage,
-  type NetmonFormProps,
-  renderPage,
-  RequestLogsPage,
-  type RequestRowView,
-} from "../../ui/mod.ts";
-import { dbDetailsVisible, requestLogFilter } from "../license/mod.ts";
-import { describeErrors, layeredLayout } from "../netmon/mod.ts";
-import {
-  describeRequestErrors,
+  isRedGroup,
   isRedMetric,
-  isStatementSort,
-  parseRequestParams,
   queryAppPaths,
-  queryDb,
   queryRed,
   queryRequestRow,
-  type Red,
   RED_METRICS,
+  type RedGroup,
   type RedMetric,
-  REQUEST_PARAM_NAMES,
-  type RequestRaw,
   resolveRequestRange,
   searchRequests,
-  type StatementSort,
-  STATUS_FILTERS,
 } from "../requests/mod.ts";
 import type { AppDeps } from "../app.ts";
 import { HttpError } from "./errors.ts";
-import { pageFrame } from "./page_frame.ts";
+import {
+  check,
+  form,
+  GROUP_OPTIONS,
+  hasProblems,
+  htmlView,
+  jsonView,
+  parsed,
+  PROTOCOL_NAME,
+  redValues,
+  requestsHref,
+  tagHref,
+  visibility,
+  withParams,
+} from "./_request_views.ts";
+import { dbRoutes } from "./db_views.ts";
 
 /** Error ratio from which an app-topology edge is amber, and red. */
 export const ERROR_THRESHOLDS = { warn: 0.01, crit: 0.05 } as const;
-
-/** The rows the caller's licensed modules make visible. */
-function visibility(c: Context): { visible: SQL; scope?: string } {
-  const enabled = c.get("licensing")?.enabled ?? new Set();
-  const visible = requestLogFilter(enabled, {
-    signalSource: sql.raw("signal_source"),
-    l7Protocol: sql.raw("l7_protocol"),
-  });
-  if (enabled.has("call_monitoring")) return { visible };
-  const scope = enabled.has("network_monitoring")
-    ? enabled.has("db_monitoring")
-      ? "Your license shows HTTP, DNS and database requests (call monitoring shows all)."
-      : "Your license shows HTTP and DNS requests (call monitoring shows all)."
-    : enabled.has("db_monitoring")
-    ? "Your license shows database requests (call monitoring shows all)."
-    : "No licensed module shows request logs (call monitoring does).";
-  return { visible, scope };
-}
-
-function parsed(c: Context) {
-  const params = new URL(c.req.url).searchParams;
-  const out = parseRequestParams(params);
-  return { params, ...out };
-}
-
-/** The current URL with some parameters changed ("" removes one). */
-function withParams(path: string, params: URLSearchParams, changes: Record<string, string>) {
-  const q = new URLSearchParams(params);
-  for (const [k, v] of Object.entries(changes)) {
-    if (v === "") q.delete(k);
-    else q.set(k, v);
-  }
-  const s = q.toString();
-  return s ? `${path}?${s}` : path;
-}
-
-const PROTOCOL_OPTIONS = [
-  { value: "", label: "Any" },
-  ...Object.entries(L7_PROTOCOL_NAMES).filter(([k]) => k !== "0").map(([, name]) => ({
-    value: name.toLowerCase(),
-    label: name,
-  })),
-];
-const STATUS_OPTIONS = [
-  { value: "", label: "Any" },
-  ...Object.keys(STATUS_FILTERS).map((s) => ({ value: s, label: s.replace("_", " ") })),
-];
-
-/** The filter bar: the common request filters, then the view's own fields. */
-function form(
-  action: string,
-  raw: RequestRaw,
-  errors: Record<string, string | undefined>,
-  extra: { fields: NetmonFormProps["fields"]; values: Record<string, string> },
-): NetmonFormProps {
-  const values: Record<string, string> = { ...extra.values };
-  const named: Record<string, string | undefined> = {};
-  for (const [key, name] of Object.entries(REQUEST_PARAM_NAMES)) {
-    values[name] = raw[key as keyof RequestRaw];
-    named[name] = errors[key];
-  }
-  return {
-    action,
-    values,
-    errors: named,
-    fields: [
-      { name: "server", label: "Server / service", placeholder: "ip, ip:port or service" },
-      { name: "client", label: "Client", placeholder: "address or CIDR" },
-      { name: "endpoint", label: "Endpoint", placeholder: "contains" },
-      { name: "protocol", label: "Protocol", options: PROTOCOL_OPTIONS },
-      { name: "status", label: "Status", options: STATUS_OPTIONS },
-      { name: "code", label: "Code", placeholder: "e.g. 404" },
-      { name: "min_ms", label: "Min latency (ms)", placeholder: "0" },
-      { name: "max_ms", label: "Max latency (ms)", placeholder: "any" },
-      { name: "trace_id", label: "Trace id", placeholder: "exact" },
-      ...extra.fields,
-    ],
-  };
-}
-
-function check(errors: Record<string, string | undefined>): void {
-  if (Object.keys(errors).length > 0) throw new HttpError(400, describeRequestErrors(errors));
-}
-
-function redValues(red: Red): Record<string, number> {
-  return Object.fromEntries(RED_METRICS.map((m) => [m.key, red[m.key]]));
-}
-
-/** The request log of one service (and endpoint, or client), keeping the time range. */
-function requestsHref(raw: RequestRaw, server: string, more: Record<string, string> = {}) {
-  const q = new URLSearchParams();
-  if (raw.from) q.set("from", raw.from);
-  if (raw.to) q.set("to", raw.to);
-  q.set("server", server);
-  for (const [k, v] of Object.entries(more)) if (v) q.set(k, v);
-  return `/requests?${q}`;
-}
-
-const PROTOCOL_NAME = (p: number) => L7_PROTOCOL_NAMES[p] ?? String(p);
 
 export function requestRoutes(deps: AppDeps): Hono {
   const app = new Hono();
@@ -149,7 +47,7 @@ export function requestRoutes(deps: AppDeps): Hono {
     const { params, raw, filters, errors } = parsed(c);
     const { visible, scope } = visibility(c);
     const range = await resolveRequestRange(db, filters);
-    const result = Object.keys(errors).length > 0
+    const result = hasProblems(errors)
       ? { total: 0, rows: [], histogram: [], bucketSeconds: 60 }
       : await searchRequests(db, filters, { range, visible, pageSize });
     return { params, raw, filters, errors, visible, scope, range, result };
@@ -194,7 +92,7 @@ export function requestRoutes(deps: AppDeps): Hono {
       },
       scope: s.scope,
     });
-    return c.html(renderPage(page, pageFrame(c)), Object.keys(s.errors).length > 0 ? 400 : 200);
+    return htmlView(c, page, s.errors);
   };
   app.get("/requests", requestsPage("/requests"));
   app.get("/network/requests", requestsPage("/network/requests"));
@@ -236,8 +134,8 @@ export function requestRoutes(deps: AppDeps): Hono {
     const order = params.get("order") ?? "requests";
     const top = Number(params.get("top") ?? 50);
     const problems: Record<string, string> = {};
-    if (group !== "service" && group !== "endpoint") {
-      problems.group = "expected service or endpoint";
+    if (!isRedGroup(group)) {
+      problems.group = "expected service, endpoint or tag:<column> (e.g. tag:host_1)";
     }
     if (!isRedMetric(metric)) problems.metric = "unknown metric";
     if (!isRedMetric(order)) problems.order = "unknown metric";
@@ -263,10 +161,10 @@ export function requestRoutes(deps: AppDeps): Hono {
   const resource = async (c: Context) => {
     const r = await red(c);
     const bad = { ...r.errors, ...r.problems };
-    const result = Object.keys(bad).length > 0 ? undefined : await queryRed(db, r.filters, {
+    const result = hasProblems(bad) ? undefined : await queryRed(db, r.filters, {
       range: r.range,
       visible: r.visible,
-      group: r.group as "service" | "endpoint",
+      group: r.group as RedGroup,
       sort: r.order as RedMetric,
       chart: r.metric as RedMetric,
       top: r.top,
@@ -276,71 +174,58 @@ export function requestRoutes(deps: AppDeps): Hono {
 
   app.get("/api/v1/app/resource", async (c) => {
     const r = await resource(c);
-    if (!r.result) {
-      throw new HttpError(400, describeErrors(r.bad));
-    }
-    return c.json({
-      from: new Date(r.range.fromMs).toISOString(),
-      to: new Date(r.range.toMs).toISOString(),
-      ...r.result,
-    });
+    return jsonView(c, r, r.result);
   });
 
   app.get("/app/resource", async (c) => {
     const r = await resource(c);
     const metric = RED_METRICS.find((m) => m.key === r.metric) ?? RED_METRICS[0];
     const byEndpoint = r.group === "endpoint";
-    return c.html(
-      renderPage(
-        AppRedPage({
-          view: "resource",
-          form: form("/app/resource", r.raw, { ...r.errors, ...r.problems }, {
-            values: { group: r.group, metric: r.metric, order: r.order },
-            fields: [
-              {
-                name: "group",
-                label: "Group by",
-                options: [{ value: "service", label: "Service" }, {
-                  value: "endpoint",
-                  label: "Endpoint",
-                }],
-              },
-              {
-                name: "metric",
-                label: "Chart",
-                options: RED_METRICS.map((m) => ({ value: m.key, label: m.label })),
-              },
-            ],
-          }),
-          metrics: RED_METRICS,
-          keyLabels: byEndpoint ? ["Service", "Endpoint"] : ["Service"],
-          rows: (r.result?.rows ?? []).map((row) => ({
-            cells: byEndpoint ? [row.service, row.endpoint ?? ""] : [row.service],
-            protocol: PROTOCOL_NAME(row.l7Protocol),
-            values: redValues(row.red),
-            href: requestsHref(r.raw, row.service, { endpoint: row.endpoint ?? "" }),
-          })),
-          sort: r.order,
-          sortHref: (m) => withParams("/app/resource", r.params, { order: m }),
-          chart: r.result && {
-            metric,
-            series: r.result.series,
-            fromMs: r.range.fromMs,
-            toMs: r.range.toMs,
-          },
-          total: r.result ? redValues(r.result.total) : {},
-          scope: r.scope,
+    const tagColumn = r.group.startsWith("tag:") ? r.group.slice(4) : undefined;
+    return htmlView(
+      c,
+      AppRedPage({
+        view: "resource",
+        form: form("/app/resource", r.raw, { ...r.errors, ...r.problems }, {
+          values: { group: r.group, metric: r.metric, order: r.order },
+          fields: [
+            { name: "group", label: "Group by", options: GROUP_OPTIONS },
+            {
+              name: "metric",
+              label: "Chart",
+              options: RED_METRICS.map((m) => ({ value: m.key, label: m.label })),
+            },
+          ],
         }),
-        pageFrame(c),
-      ),
-      Object.keys(r.bad).length > 0 ? 400 : 200,
+        metrics: RED_METRICS,
+        keyLabels: byEndpoint ? ["Service", "Endpoint"] : [tagColumn ?? "Service"],
+        rows: (r.result?.rows ?? []).map((row) => ({
+          cells: byEndpoint ? [row.service, row.endpoint ?? ""] : [row.service],
+          protocol: PROTOCOL_NAME(row.l7Protocol),
+          values: redValues(row.red),
+          href: tagColumn
+            ? tagHref(r.raw, tagColumn, row.service)
+            : requestsHref(r.raw, row.service, { endpoint: row.endpoint ?? "" }),
+        })),
+        sort: r.order,
+        sortHref: (m) => withParams("/app/resource", r.params, { order: m }),
+        chart: r.result && {
+          metric,
+          series: r.result.series,
+          fromMs: r.range.fromMs,
+          toMs: r.range.toMs,
+        },
+        total: r.result ? redValues(r.result.total) : {},
+        scope: r.scope,
+      }),
+      r.bad,
     );
   });
 
   const paths = async (c: Context) => {
     const r = await red(c);
     const bad = { ...r.errors, ...r.problems };
-    const rows = Object.keys(bad).length > 0 ? undefined : await queryAppPaths(db, r.filters, {
+    const rows = hasProblems(bad) ? undefined : await queryAppPaths(db, r.filters, {
       range: r.range,
       visible: r.visible,
       sort: r.order as RedMetric,
@@ -351,44 +236,35 @@ export function requestRoutes(deps: AppDeps): Hono {
 
   app.get("/api/v1/app/path", async (c) => {
     const r = await paths(c);
-    if (!r.rows) {
-      throw new HttpError(400, describeErrors(r.bad));
-    }
-    return c.json({
-      from: new Date(r.range.fromMs).toISOString(),
-      to: new Date(r.range.toMs).toISOString(),
-      rows: r.rows,
-    });
+    return jsonView(c, r, r.rows && { rows: r.rows });
   });
 
   app.get("/app/path", async (c) => {
     const r = await paths(c);
-    return c.html(
-      renderPage(
-        AppRedPage({
-          view: "path",
-          form: form("/app/path", r.raw, { ...r.errors, ...r.problems }, {
-            fields: [],
-            values: {},
-          }),
-          metrics: RED_METRICS,
-          keyLabels: ["Client", "Service"],
-          rows: (r.rows ?? []).map((row) => ({
-            cells: [row.client, row.service],
-            protocol: PROTOCOL_NAME(row.l7Protocol),
-            values: redValues(row.red),
-            href: requestsHref(r.raw, row.service, {
-              client: /^[\d.:a-fA-F]+$/.test(row.client) ? row.client : "",
-            }),
-          })),
-          sort: r.order,
-          sortHref: (m) => withParams("/app/path", r.params, { order: m }),
-          total: {},
-          scope: r.scope,
+    return htmlView(
+      c,
+      AppRedPage({
+        view: "path",
+        form: form("/app/path", r.raw, { ...r.errors, ...r.problems }, {
+          fields: [],
+          values: {},
         }),
-        pageFrame(c),
-      ),
-      Object.keys(r.bad).length > 0 ? 400 : 200,
+        metrics: RED_METRICS,
+        keyLabels: ["Client", "Service"],
+        rows: (r.rows ?? []).map((row) => ({
+          cells: [row.client, row.service],
+          protocol: PROTOCOL_NAME(row.l7Protocol),
+          values: redValues(row.red),
+          href: requestsHref(r.raw, row.service, {
+            client: /^[\d.:a-fA-F]+$/.test(row.client) ? row.client : "",
+          }),
+        })),
+        sort: r.order,
+        sortHref: (m) => withParams("/app/path", r.params, { order: m }),
+        total: {},
+        scope: r.scope,
+      }),
+      r.bad,
     );
   });
 
@@ -421,112 +297,35 @@ export function requestRoutes(deps: AppDeps): Hono {
 
   app.get("/api/v1/app/topology", async (c) => {
     const { r, laid, edges } = await topology(c);
-    if (!r.rows) {
-      throw new HttpError(400, describeErrors(r.bad));
-    }
-    return c.json({ nodes: laid.nodes, edges, thresholds: ERROR_THRESHOLDS });
+    return jsonView(c, r, r.rows && { nodes: laid.nodes, edges, thresholds: ERROR_THRESHOLDS });
   });
 
   app.get("/app/topology", async (c) => {
     const { r, laid, edges } = await topology(c);
-    return c.html(
-      renderPage(
-        AppTopologyPage({
-          form: form("/app/topology", r.raw, { ...r.errors, ...r.problems }, {
-            fields: [],
-            values: {},
-          }),
-          nodes: laid.nodes.map((n) => ({
-            id: n.id,
-            x: n.x,
-            y: n.y,
-            href: `/app/resource?${new URLSearchParams({ from: r.raw.from, to: r.raw.to })}`,
-          })),
-          edges,
-          width: laid.width,
-          height: laid.height,
-          thresholds: ERROR_THRESHOLDS,
-          scope: r.scope,
+    return htmlView(
+      c,
+      AppTopologyPage({
+        form: form("/app/topology", r.raw, { ...r.errors, ...r.problems }, {
+          fields: [],
+          values: {},
         }),
-        pageFrame(c),
-      ),
-      Object.keys(r.bad).length > 0 ? 400 : 200,
+        nodes: laid.nodes.map((n) => ({
+          id: n.id,
+          x: n.x,
+          y: n.y,
+          href: `/app/resource?${new URLSearchParams({ from: r.raw.from, to: r.raw.to })}`,
+        })),
+        edges,
+        width: laid.width,
+        height: laid.height,
+        thresholds: ERROR_THRESHOLDS,
+        scope: r.scope,
+      }),
+      r.bad,
     );
   });
 
-  // DB analysis (db_monitoring: the route gate; rows still pass the data filter).
-  const dbView = async (c: Context) => {
-    const { params, raw, filters, errors } = parsed(c);
-    const order = params.get("order") ?? "count";
-    const top = Number(params.get("top") ?? 50);
-    const problems: Record<string, string> = {};
-    if (!isStatementSort(order)) problems.order = "expected count, total, p99 or errors";
-    if (!Number.isInteger(top) || top < 1 || top > 500) problems.top = "expected 1–500";
-    const enabled = c.get("licensing")?.enabled ?? new Set();
-    if (!dbDetailsVisible(enabled)) {
-      throw new HttpError(403, "module db_monitoring is not licensed");
-    }
-    const { visible } = visibility(c);
-    const range = await resolveRequestRange(db, filters);
-    const bad = { ...errors, ...problems };
-    const result = Object.keys(bad).length > 0
-      ? undefined
-      : await queryDb(db, filters, { range, visible, sort: order as StatementSort, top });
-    return { params, raw, filters, errors, bad, order, range, result };
-  };
-
-  app.get("/api/v1/db", async (c) => {
-    const r = await dbView(c);
-    if (!r.result) {
-      throw new HttpError(400, describeErrors(r.bad));
-    }
-    return c.json({
-      from: new Date(r.range.fromMs).toISOString(),
-      to: new Date(r.range.toMs).toISOString(),
-      ...r.result,
-    });
-  });
-
-  app.get("/db", async (c) => {
-    const r = await dbView(c);
-    const res = r.result;
-    const empty = {
-      requests: 0,
-      errors: 0,
-      totalUs: 0,
-      avgUs: 0,
-      p99: 0,
-      maxUs: 0,
-      affectedRows: 0,
-    };
-    return c.html(
-      renderPage(
-        DbAnalysisPage({
-          form: form("/db", r.raw, r.bad, { fields: [], values: { order: r.order } }),
-          sort: r.order,
-          sortHref: (s) => withParams("/db", r.params, { order: s }),
-          statements: (res?.statements ?? []).map((s) => ({
-            ...s,
-            protocol: PROTOCOL_NAME(s.l7Protocol),
-            href: `/requests?${new URLSearchParams({
-              from: r.raw.from,
-              to: r.raw.to,
-              protocol: PROTOCOL_NAME(s.l7Protocol).toLowerCase(),
-              statement: s.statement,
-            })}`,
-          })),
-          databases: res?.databases ?? [],
-          clients: res?.clients ?? [],
-          slow: (res?.slow ?? []) as RequestRowView[],
-          rowHref: (key) =>
-            `/requests?${new URLSearchParams({ from: r.raw.from, to: r.raw.to, row: key })}`,
-          total: res?.total ?? empty,
-        }),
-        pageFrame(c),
-      ),
-      Object.keys(r.bad).length > 0 ? 400 : 200,
-    );
-  });
+  app.route("/", dbRoutes(deps));
 
   return app;
 }

@@ -27,8 +27,9 @@ export interface StoreOptions {
   /** COPY or multi-row INSERT; by default the faster one on the engine (bench: ingest). */
   method?: LoadMethod;
   /**
-   * AutoTagging: fills the stream's tag columns (flow_log `region_0`…`labels_1`) of every row;
-   * an empty inventory's tagger is skipped (the columns' defaults are the same).
+   * AutoTagging: fills the stream's tag columns (`region_0`…`labels_1` of flow_log and
+   * request_log) of every row; an empty inventory's tagger is skipped (the columns' defaults are
+   * the same), and so is a stream without tag columns (events).
    */
   tagger?: Tagger;
 }

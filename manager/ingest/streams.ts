@@ -91,6 +91,7 @@ const events: StreamHandler<EventRecord> = {
 const requests: StreamHandler<RequestRecord> = {
   table: "request_log",
   columns: REQUEST_COLUMNS,
+  tagColumns: FLOW_TAG_COLUMNS,
   timeMs: requestTimeMs,
   line: requestLine,
 };

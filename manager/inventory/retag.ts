@@ -1,7 +1,9 @@
-// Re-tagging the flow logs of the last N hours after the inventory changed: a background job that
-// walks the range in time slices (newest first: the rows people look at), and per slice updates
-// each distinct (address, port, protocol) of each side once, so the work grows with the number of
-// endpoints, not of rows. Progress is kept for the inventory page to poll.
+// Re-tagging the flow logs and request logs of the last N hours after the inventory changed: a
+// background job that walks the range in time slices (newest first: the rows people look at), and
+// per slice, table and side updates each distinct (address, port, protocol) once, so the work
+// grows with the number of endpoints, not of rows. After a slice, `afterSlice` lets what is
+// derived from flow_log's tags (the network metrics rollup) follow. Progress is kept for the
+// inventory page to poll.
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/mod.ts";
 import type { Tagger, Tags } from "./tagger.ts";
@@ -14,8 +16,20 @@ export interface RetagProgress {
   finishedAt?: number;
   slicesDone: number;
   slicesTotal: number;
+  /** flow_log rows updated (server side counted once per row). */
   rowsUpdated: number;
+  /** request_log rows updated (likewise). */
+  requestRowsUpdated: number;
   error?: string;
+}
+
+/** The tables whose `<tag>_0/_1` columns the job rewrites (same tag columns, same endpoints). */
+export const RETAG_TABLES = ["flow_log", "request_log"] as const;
+export type RetagTable = typeof RETAG_TABLES[number];
+
+export interface RetaggerOptions {
+  /** Called after each slice of flow_log was re-tagged, with its range (ms, [from, to)). */
+  afterSlice?: (range: { fromMs: number; toMs: number }) => Promise<void>;
 }
 
 export interface RetagOptions {
@@ -37,19 +51,24 @@ interface Endpoint {
 
 async function endpoints(
   database: Database,
-  side: 0 | 1,
+  where: { table: RetagTable; side: 0 | 1 },
   from: Date,
   to: Date,
 ): Promise<Endpoint[]> {
+  const { table, side } = where;
   const ip = sql.raw(`ip_${side}`);
   const port = sql.raw(side === 0 ? "client_port" : "server_port");
   const rows = await database.rows<{ ip: string; port: number; protocol: number }>(sql`
-    select distinct host(${ip}) as ip, ${port} as port, protocol from flow_log
+    select distinct host(${ip}) as ip, ${port} as port, protocol from ${sql.raw(table)}
     where time >= ${from.toISOString()}::timestamptz and time < ${to.toISOString()}::timestamptz`);
   return rows.map((r) => ({ ip: r.ip, port: Number(r.port), protocol: Number(r.protocol) }));
 }
 
-function updateStatement(side: 0 | 1, from: Date, to: Date, batch: [Endpoint, Tags][]): SQL {
+function updateStatement(
+  where: { table: RetagTable; side: 0 | 1; from: Date; to: Date },
+  batch: [Endpoint, Tags][],
+): SQL {
+  const { table, side, from, to } = where;
   const values = sql.join(
     batch.map(([e, t]) =>
       sql`(${e.ip}::inet, ${e.port}::int, ${e.protocol}::int, ${t.region}, ${t.vpc}, ${t.subnet}, ${t.subnetId}::int, ${t.host}, ${t.service}, ${t.podNs}, ${t.pod}, ${
@@ -63,7 +82,7 @@ function updateStatement(side: 0 | 1, from: Date, to: Date, batch: [Endpoint, Ta
   const ip = sql.raw(`f."ip_${n}"`);
   const port = sql.raw(side === 0 ? `f."client_port"` : `f."server_port"`);
   return sql`
-    update flow_log f set ${col("region")} = v.region, ${col("vpc")} = v.vpc,
+    update ${sql.raw(table)} f set ${col("region")} = v.region, ${col("vpc")} = v.vpc,
       ${col("subnet")} = v.subnet, ${col("subnet_id")} = v.subnet_id, ${col("host")} = v.host,
       ${col("service")} = v.service, ${col("pod_ns")} = v.pod_ns, ${col("pod")} = v.pod,
       ${col("labels")} = v.labels
@@ -83,7 +102,11 @@ export class Retagger {
   #running: Promise<void> | undefined;
   #nextId = 1;
 
-  constructor(readonly database: Database, readonly tagger: () => Promise<Tagger>) {}
+  constructor(
+    readonly database: Database,
+    readonly tagger: () => Promise<Tagger>,
+    readonly options: RetaggerOptions = {},
+  ) {}
 
   /** The running or last finished job. */
   progress(): RetagProgress | undefined {
@@ -105,6 +128,7 @@ export class Retagger {
       slicesDone: 0,
       slicesTotal: slices,
       rowsUpdated: 0,
+      requestRowsUpdated: 0,
     };
     this.#last = job;
     this.#running = this.#run(job, from, now, sliceMs).finally(() => this.#running = undefined);
@@ -123,15 +147,22 @@ export class Retagger {
       for (let end = toMs; end > fromMs; end -= sliceMs) {
         const from = new Date(Math.max(fromMs, end - sliceMs));
         const to = new Date(end === toMs ? end + 1 : end);
-        for (const side of [0, 1] as const) {
-          const list = await endpoints(this.database, side, from, to);
-          for (let i = 0; i < list.length; i += ENDPOINTS_PER_UPDATE) {
-            const batch = list.slice(i, i + ENDPOINTS_PER_UPDATE)
-              .map((e) => [e, tagger.tag(e.ip, e.port, e.protocol)] as [Endpoint, Tags]);
-            const result = await this.database.db.execute(updateStatement(side, from, to, batch));
-            if (side === 1) job.rowsUpdated += affected(result);
+        for (const table of RETAG_TABLES) {
+          for (const side of [0, 1] as const) {
+            const list = await endpoints(this.database, { table, side }, from, to);
+            for (let i = 0; i < list.length; i += ENDPOINTS_PER_UPDATE) {
+              const batch = list.slice(i, i + ENDPOINTS_PER_UPDATE)
+                .map((e) => [e, tagger.tag(e.ip, e.port, e.protocol)] as [Endpoint, Tags]);
+              const result = await this.database.db.execute(
+                updateStatement({ table, side, from, to }, batch),
+              );
+              if (side === 0) continue;
+              if (table === "flow_log") job.rowsUpdated += affected(result);
+              else job.requestRowsUpdated += affected(result);
+            }
           }
         }
+        await this.options.afterSlice?.({ fromMs: from.getTime(), toMs: to.getTime() });
         job.slicesDone++;
       }
       job.state = "done";

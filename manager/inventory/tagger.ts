@@ -1,7 +1,7 @@
 // The tagger: the inventory compiled into lookup structures. Subnets go into a binary trie per
 // address family (longest-prefix match walks at most 32 / 128 bits); hosts and pods are exact
-// addresses, services exact `address:port` (+ protocol). Ingest calls it once per flow-log row and
-// side, so a lookup allocates only the result.
+// addresses, services exact `address:port` (+ protocol). Ingest calls it once per flow-log or
+// request-log row and side, so a lookup allocates only the result.
 import { formatIp, parseCidr, parseIp } from "./ip.ts";
 
 export interface SubnetItem {
@@ -56,7 +56,7 @@ export interface Tags {
   labels: Record<string, string>;
 }
 
-/** A flow-log row as the tagger reads and fills it (drizzle keys of flow_log). */
+/** A flow-log or request-log row as the tagger reads and fills it (drizzle keys of flow_log). */
 export interface TaggableRow {
   ip0: string;
   ip1: string;
@@ -83,7 +83,10 @@ export interface TaggableRow {
   labels1?: Record<string, string>;
 }
 
-/** The flow_log tag columns in the order {@link Tagger.tagValues} returns them (for COPY). */
+/**
+ * The tag columns of flow_log and request_log in the order {@link Tagger.tagValues} returns them
+ * (for COPY).
+ */
 export const FLOW_TAG_COLUMNS: readonly string[] = [0, 1].flatMap((n) =>
   ["region", "vpc", "subnet", "subnet_id", "host", "service", "pod_ns", "pod", "labels"].map((c) =>
     `${c}_${n}`

@@ -1,6 +1,7 @@
 // What the network views measure and how they group: each metric is an SQL expression over the
 // sums of a metrics table (network_metrics_1m/1h), each dimension an SQL expression that names a
-// group. Tag dimensions (N2's AutoTagging columns `<tag>_0/_1` on flow_log) read flow_log.
+// group. Tag dimensions read the AutoTagging columns `<tag>_0/_1` the metrics rows carry (copied
+// from flow_log by the rollup; network_metrics_dim_1h keeps them per hour as `tag:<tag>_<side>`).
 
 export type MetricUnit = "bytes" | "count" | "us" | "ratio";
 
@@ -10,8 +11,6 @@ export interface MetricSpec {
   unit: MetricUnit;
   /** Aggregate expression over metrics-table columns. */
   sql: string;
-  /** Aggregate expression over flow_log columns (for tag groupings). */
-  flowSql: string;
   /** For threshold colours: a higher value is worse. */
   higherIsWorse: boolean;
 }
@@ -21,60 +20,31 @@ const avg = (sum: string, count: string) =>
 const ratio = (num: string, den: string) => `coalesce((${num})::float8 / nullif(${den}, 0), 0)`;
 
 export const METRICS: readonly MetricSpec[] = [
-  m("bytes", "Bytes", "bytes", "sum(byte_tx + byte_rx)", "sum(byte_tx + byte_rx)"),
-  m("bytes_tx", "Bytes client → server", "bytes", "sum(byte_tx)", "sum(byte_tx)"),
-  m("bytes_rx", "Bytes server → client", "bytes", "sum(byte_rx)", "sum(byte_rx)"),
-  m("packets", "Packets", "count", "sum(packet_tx + packet_rx)", "sum(packet_tx + packet_rx)"),
-  m("packets_tx", "Packets client → server", "count", "sum(packet_tx)", "sum(packet_tx)"),
-  m("packets_rx", "Packets server → client", "count", "sum(packet_rx)", "sum(packet_rx)"),
-  m("new_flow", "New flows", "count", "sum(new_flow)", "sum(is_new_flow)"),
-  m(
-    "closed_flow",
-    "Closed flows",
-    "count",
-    "sum(closed_flow)",
-    "count(*) filter (where close_type not in (0, 5))",
-  ),
-  m("rtt", "RTT avg", "us", avg("rtt_sum", "rtt_count"), "coalesce(avg(nullif(rtt, 0)), 0)", true),
-  m(
-    "rtt_client",
-    "Client RTT avg",
-    "us",
-    avg("rtt_client_sum", "rtt_client_count"),
-    "coalesce(avg(nullif(rtt_client, 0)), 0)",
-    true,
-  ),
-  m(
-    "rtt_server",
-    "Server RTT avg",
-    "us",
-    avg("rtt_server_sum", "rtt_server_count"),
-    "coalesce(avg(nullif(rtt_server, 0)), 0)",
-    true,
-  ),
-  m("srt", "SRT avg", "us", avg("srt_sum", "srt_count"), avg("srt_sum", "srt_count"), true),
-  m("art", "ART avg", "us", avg("art_sum", "art_count"), avg("art_sum", "art_count"), true),
+  m("bytes", "Bytes", "bytes", "sum(byte_tx + byte_rx)"),
+  m("bytes_tx", "Bytes client → server", "bytes", "sum(byte_tx)"),
+  m("bytes_rx", "Bytes server → client", "bytes", "sum(byte_rx)"),
+  m("packets", "Packets", "count", "sum(packet_tx + packet_rx)"),
+  m("packets_tx", "Packets client → server", "count", "sum(packet_tx)"),
+  m("packets_rx", "Packets server → client", "count", "sum(packet_rx)"),
+  m("new_flow", "New flows", "count", "sum(new_flow)"),
+  m("closed_flow", "Closed flows", "count", "sum(closed_flow)"),
+  m("rtt", "RTT avg", "us", avg("rtt_sum", "rtt_count"), true),
+  m("rtt_client", "Client RTT avg", "us", avg("rtt_client_sum", "rtt_client_count"), true),
+  m("rtt_server", "Server RTT avg", "us", avg("rtt_server_sum", "rtt_server_count"), true),
+  m("srt", "SRT avg", "us", avg("srt_sum", "srt_count"), true),
+  m("art", "ART avg", "us", avg("art_sum", "art_count"), true),
   m(
     "retrans_ratio",
     "Retransmission ratio",
     "ratio",
     ratio("sum(retrans_tx + retrans_rx)", "sum(packet_tx + packet_rx)"),
-    ratio("sum(retrans_tx + retrans_rx)", "sum(packet_tx + packet_rx)"),
     true,
   ),
-  m(
-    "retrans",
-    "Retransmissions",
-    "count",
-    "sum(retrans_tx + retrans_rx)",
-    "sum(retrans_tx + retrans_rx)",
-    true,
-  ),
+  m("retrans", "Retransmissions", "count", "sum(retrans_tx + retrans_rx)", true),
   m(
     "zero_win_ratio",
     "Zero-window ratio",
     "ratio",
-    ratio("sum(zero_win_tx + zero_win_rx)", "sum(packet_tx + packet_rx)"),
     ratio("sum(zero_win_tx + zero_win_rx)", "sum(packet_tx + packet_rx)"),
     true,
   ),
@@ -83,25 +53,10 @@ export const METRICS: readonly MetricSpec[] = [
     "Establishment failures",
     "count",
     "sum(client_establish_fail + server_establish_fail)",
-    "count(*) filter (where close_type in (7, 13, 18, 10, 15, 19))",
     true,
   ),
-  m(
-    "transfer_fail",
-    "Transfer failures",
-    "count",
-    "sum(tcp_transfer_fail)",
-    "count(*) filter (where close_type in (2, 3, 9, 17))",
-    true,
-  ),
-  m(
-    "rst",
-    "RST-closed flows",
-    "count",
-    "sum(client_rst_flow + server_rst_flow)",
-    "count(*) filter (where close_type in (9, 13, 18, 20, 2, 15, 17, 19))",
-    true,
-  ),
+  m("transfer_fail", "Transfer failures", "count", "sum(tcp_transfer_fail)", true),
+  m("rst", "RST-closed flows", "count", "sum(client_rst_flow + server_rst_flow)", true),
 ];
 
 function m(
@@ -109,10 +64,9 @@ function m(
   label: string,
   unit: MetricUnit,
   sql: string,
-  flowSql: string,
   higherIsWorse = false,
 ): MetricSpec {
-  return { key, label, unit, sql, flowSql, higherIsWorse };
+  return { key, label, unit, sql, higherIsWorse };
 }
 
 export const METRIC_BY_KEY: ReadonlyMap<string, MetricSpec> = new Map(
@@ -122,10 +76,10 @@ export const METRIC_BY_KEY: ReadonlyMap<string, MetricSpec> = new Map(
 export interface DimensionSpec {
   key: string;
   label: string;
-  /** Expression naming the group (text) over metrics-table or flow_log columns. */
+  /** Expression naming the group (text) over metrics-table columns. */
   sql: string;
-  /** Read from flow_log (tag columns), not from the metrics tables. */
-  flowLogOnly?: boolean;
+  /** Its `dimension` in network_metrics_dim_1h (the key, with the side for a tag). */
+  rolled: string;
   /** How a group value filters the drill-down (a URL parameter and its value). */
   drill?: "ip" | "port" | "appliance" | "capture_point";
 }
@@ -144,7 +98,7 @@ const BUILT_IN: readonly DimensionSpec[] = [
   { key: "server_port", label: "Server port", sql: "server_port::text", drill: "port" },
   { key: "observation_point", label: "Observation point", sql: "observation_point" },
   { key: "protocol", label: "Protocol", sql: "protocol::text" },
-];
+].map((d) => ({ ...d, rolled: d.key } as DimensionSpec));
 
 /** AutoTagging tags (N2's flow_log columns `<tag>_0` client, `<tag>_1` server). */
 export const TAG_NAMES = ["region", "vpc", "subnet", "host", "service", "pod_ns", "pod"] as const;
@@ -159,8 +113,15 @@ export function dimensionOf(key: string, side: 0 | 1 = 1): DimensionSpec | undef
     key,
     label: `${tag} (${side === 0 ? "client" : "server"})`,
     sql: `nullif(${tag}_${side}, '')`,
-    flowLogOnly: true,
+    rolled: `tag:${tag}_${side}`,
   };
+}
+
+/** The tag dimensions of network_metrics_dim_1h: `tag:<tag>_<side>` and its column. */
+export function rolledTagDimensions(): { dimension: string; column: string }[] {
+  return [0, 1].flatMap((side) =>
+    TAG_NAMES.map((t) => ({ dimension: `tag:${t}_${side}`, column: `${t}_${side}` }))
+  );
 }
 
 /** Every dimension offered in the UI. */

@@ -25,12 +25,12 @@ export interface ResourceResult {
   range: TimeRange;
   bucketSeconds: number;
   /** The table the data came from. */
-  source: "network_metrics_1m" | "network_metrics_1h" | "network_metrics_dim_1h" | "flow_log";
+  source: "network_metrics_1m" | "network_metrics_1h" | "network_metrics_dim_1h";
   rows: ResourceRow[];
   series: ResourceSeries[];
 }
 
-/** The where clause over a metrics table (or flow_log) for the filters and range. */
+/** The where clause over a metrics table for the filters and range. */
 export function metricsWhere(
   f: Omit<NetmonFilters, "group" | "side" | "metric" | "sort" | "top">,
   range: TimeRange,
@@ -78,29 +78,23 @@ export async function queryResources(
   const sortMetric = METRIC_BY_KEY.get(filters.sort)!;
   const chartMetric = METRIC_BY_KEY.get(filters.metric)!;
   const picked = sourceFor(requested);
-  const byDimension = !dim.flowLogOnly && picked.table === "network_metrics_1h" &&
-    unfiltered(filters);
-  const source = dim.flowLogOnly
-    ? "flow_log"
-    : byDimension
-    ? "network_metrics_dim_1h"
-    : picked.table;
-  const range = dim.flowLogOnly ? requested : picked.range;
-  const expr = (spec: typeof sortMetric) => dim.flowLogOnly ? spec.flowSql : spec.sql;
+  const byDimension = picked.table === "network_metrics_1h" && unfiltered(filters);
+  const source = byDimension ? "network_metrics_dim_1h" : picked.table;
+  const range = picked.range;
   // Traffic "per IP" counts a row for each of its two ends.
   const from = dim.key === "ip" && !byDimension
     ? sql`${sql.raw(source)} cross join lateral (values (ip_0), (ip_1)) as side(ip)`
     : sql.raw(source);
   const where = byDimension
-    ? sql`dimension = ${dim.key} and ${metricsWhere(filters, range)}`
+    ? sql`dimension = ${dim.rolled} and ${metricsWhere(filters, range)}`
     : metricsWhere(filters, range);
   const key = sql.raw(byDimension ? "key" : dim.sql);
-  const metricColumns = sql.raw(METRICS.map((x) => `${expr(x)} as "${x.key}"`).join(", "));
+  const metricColumns = sql.raw(METRICS.map((x) => `${x.sql} as "${x.key}"`).join(", "));
   // From the per-dimension table, first rank the groups by the sort metric alone (a narrow
   // aggregate over every group), then compute every metric for the top ones only (by index).
   const ranked = byDimension
     ? sql` and key in (select key from ${from} where ${where}
-        group by 1 order by ${sql.raw(expr(sortMetric))} desc, 1 limit ${filters.top})`
+        group by 1 order by ${sql.raw(sortMetric.sql)} desc, 1 limit ${filters.top})`
     : sql``;
   const top = await database.rows<Record<string, unknown>>(sql`
     select ${key} as key, ${metricColumns}
@@ -120,7 +114,7 @@ export async function queryResources(
       sql`date_bin(${`${bucketSeconds} seconds`}::interval, time, timestamptz '2000-01-01')`;
     const keys = rows.map((r) => r.key);
     const points = await database.rows<{ bucket: string | Date; key: string; v: unknown }>(sql`
-      select ${bucket} as bucket, ${key} as key, ${sql.raw(expr(chartMetric))} as v
+      select ${bucket} as bucket, ${key} as key, ${sql.raw(chartMetric.sql)} as v
       from ${from} where ${where} and ${key} in (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})
       group by 1, 2 order by 1`);
     const byKey = new Map(keys.map((k) => [k, [] as { t: number; v: number }[]]));

@@ -4,13 +4,16 @@
 // minute twice gives the same rows, and a late row simply makes its minute be rolled again.
 import { sql } from "drizzle-orm";
 import { type Database, dayStart } from "../db/mod.ts";
-import { dimensions } from "./dimensions.ts";
+import { dimensions, rolledTagDimensions } from "./dimensions.ts";
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-/** The grouping key shared by flow_log and both metrics tables. */
+/**
+ * The grouping key shared by flow_log and both metrics tables: who, where, which service, and the
+ * AutoTagging tags of both sides (so that grouping by a tag reads the metrics, not flow_log).
+ */
 const DIMENSIONS = [
   "appliance_id",
   "capture_nic",
@@ -19,6 +22,9 @@ const DIMENSIONS = [
   "ip_1",
   "protocol",
   "server_port",
+  ...[0, 1].flatMap((n) =>
+    ["region", "vpc", "subnet", "host", "service", "pod_ns", "pod"].map((t) => `${t}_${n}`)
+  ),
 ] as const;
 
 /**
@@ -70,13 +76,16 @@ const TABLE_DIM_1H = "network_metrics_dim_1h";
  * The built-in dimensions kept per hour in network_metrics_dim_1h, each with its FROM over the
  * hourly table ("ip", either side, counts a row once for each end, as resource analysis does).
  */
-const ROLLED_DIMENSIONS = dimensions().filter((d) => !d.flowLogOnly).map((d) => ({
+const ROLLED_DIMENSIONS = dimensions().filter((d) => !d.key.startsWith("tag:")).map((d) => ({
   key: d.key,
   sql: d.sql,
   from: d.key === "ip"
     ? `${TABLE_1H} cross join lateral (values (ip_0), (ip_1)) as side(ip)`
     : TABLE_1H,
 }));
+
+/** `('tag:host_1', host_1), …`: each tag column of a 1h row as a (dimension, key) pair. */
+const TAG_VALUES = rolledTagDimensions().map((d) => `('${d.dimension}', ${d.column})`).join(", ");
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -157,6 +166,16 @@ export async function rollupRange(
         where time >= ${iso(hourFrom)}::timestamptz and time < ${iso(hourTo)}::timestamptz
         group by 1, 3`);
     }
+    // Every tag of both sides in one pass over the hour: a row counts once per tag it has.
+    await tx.execute(sql`insert into ${sql.raw(TABLE_DIM_1H)}
+      (time, dimension, key, ${sql.raw(measures)})
+      select time, t.dimension, t.key, ${sql.raw(sums)}
+      from ${sql.raw(TABLE_1H)} cross join lateral (values ${
+      sql.raw(TAG_VALUES)
+    }) as t(dimension, key)
+      where time >= ${iso(hourFrom)}::timestamptz and time < ${iso(hourTo)}::timestamptz
+        and t.key <> ''
+      group by 1, 2, 3`);
     return countOf(inserted);
   });
   return { minutes: (to - from) / MINUTE_MS, rows };

@@ -97,8 +97,9 @@ export function bucketSecondsFor(spanMs: number): number {
   return nice * 60;
 }
 
-function clauseSql(c: SearchClause): SQL {
-  const col = sql.raw(`"flow_log"."${c.field.column}"`);
+/** A search clause as SQL over `table` (flow_log, or request_log for its tag columns). */
+export function searchClauseSql(c: SearchClause, table = "flow_log"): SQL {
+  const col = sql.raw(`"${table}"."${c.field.column}"`);
   const ops = { "=": "=", "!=": "<>", ">": ">", ">=": ">=", "<": "<", "<=": "<=", "~": "" };
   if (c.field.type === "ip") {
     const inside = sql`${col} <<= ${c.value}::inet`;
@@ -119,7 +120,7 @@ function clauseSql(c: SearchClause): SQL {
 
 export function conditions(q: FlowQuery): SQL | undefined {
   const parts: (SQL | undefined)[] = [];
-  for (const clause of q.search ?? []) parts.push(clauseSql(clause));
+  for (const clause of q.search ?? []) parts.push(searchClauseSql(clause));
   if (q.ip !== undefined) {
     parts.push(sql`(${flowLog.ip0} <<= ${q.ip}::inet or ${flowLog.ip1} <<= ${q.ip}::inet)`);
   }

@@ -25,6 +25,13 @@ export {
   type FlowTagsOut,
   queryFlowRow,
   queryFlows,
+  searchClauseSql,
 } from "./flows.ts";
-export { parseSearch, SEARCH_FIELDS, type SearchClause, type SearchField } from "./search.ts";
+export {
+  isTagField,
+  parseSearch,
+  SEARCH_FIELDS,
+  type SearchClause,
+  type SearchField,
+} from "./search.ts";
 export { EXPORT_COLUMNS, exportFlows, type ExportFormat, type FlowExport } from "./export.ts";

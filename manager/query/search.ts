@@ -35,6 +35,11 @@ export const SEARCH_FIELDS: ReadonlyMap<string, SearchField> = new Map(
   ].map((f) => [f.name, f]),
 );
 
+/** True for the AutoTagging fields (`region_0` … `labels_1`), which request_log has too. */
+export function isTagField(field: SearchField): boolean {
+  return /^(region|vpc|subnet|subnet_id|host|service|pod_ns|pod|labels)_[01]$/.test(field.name);
+}
+
 export type SearchOp = "=" | "!=" | ">" | ">=" | "<" | "<=" | "~";
 
 export interface SearchClause {

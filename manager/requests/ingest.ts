@@ -3,6 +3,7 @@
  * Used by the stream registry (`manager/ingest/streams.ts`).
  */
 import { REQUEST_FIELDS, type RequestRecord } from "../../appliance/wire/mod.ts";
+import type { Tagger } from "../inventory/mod.ts";
 import { normalizedStatement } from "./normalize.ts";
 
 /** COPY columns of {@link requestLine}, in its order. */
@@ -29,9 +30,12 @@ let lastSecondText = "";
 
 /**
  * The request_log row of a checked record; `appliance` is already escaped. Strings are escaped
- * (URLs and statements may hold tabs or newlines), nulls are `\N`.
+ * (URLs and statements may hold tabs or newlines), nulls are `\N`. With `tagger`, the line ends
+ * with the AutoTagging columns (`FLOW_TAG_COLUMNS`: request_log has flow_log's tag columns), the
+ * client side tagged by `ip_0`/`client_port`, the server side by `ip_1`/`server_port`, exactly as
+ * the flow-log row of the same flow.
  */
-export function requestLine(appliance: string, r: RequestRecord): string {
+export function requestLine(appliance: string, r: RequestRecord, tagger?: Tagger): string {
   const second = Math.floor(r.startTime / 1_000_000);
   if (second !== lastSecond) {
     lastSecond = second;
@@ -43,7 +47,11 @@ export function requestLine(appliance: string, r: RequestRecord): string {
     const v = r[spec.key];
     line += "\t" + (v === null ? "\\N" : typeof v === "string" ? escape(v) : String(v));
   }
-  return line + "\t" + escape(normalizedStatement(r)) + "\n";
+  line += "\t" + escape(normalizedStatement(r));
+  if (tagger !== undefined) {
+    for (const v of tagger.tagValues(r)) line += "\t" + (typeof v === "string" ? escape(v) : v);
+  }
+  return line + "\n";
 }
 
 /** The row's partition time, ms since the epoch. */

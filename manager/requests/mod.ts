@@ -46,12 +46,14 @@ export {
   type Visibility,
 } from "./search.ts";
 export {
+  isRedGroup,
   isRedMetric,
   type PathRow,
   queryAppPaths,
   queryRed,
   type Red,
   RED_METRICS,
+  RED_TAG_GROUPS,
   type RedGroup,
   type RedMetric,
   type RedResult,

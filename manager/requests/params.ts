@@ -4,7 +4,13 @@
 import { sql } from "drizzle-orm";
 import { L7_PROTOCOL_NAMES } from "../../appliance/wire/mod.ts";
 import type { Database } from "../db/mod.ts";
-import { parseIpFilter, parseUtcTime } from "../query/mod.ts";
+import {
+  isTagField,
+  parseIpFilter,
+  parseSearch,
+  parseUtcTime,
+  type SearchClause,
+} from "../query/mod.ts";
 
 /** The fields as typed (re-rendered in the form). */
 export interface RequestRaw {
@@ -20,6 +26,7 @@ export interface RequestRaw {
   maxMs: string;
   traceId: string;
   statement: string;
+  tags: string;
   sort: string;
   dir: string;
   page: string;
@@ -39,6 +46,7 @@ export const REQUEST_PARAM_NAMES: Readonly<Record<keyof RequestRaw, string>> = {
   maxMs: "max_ms",
   traceId: "trace_id",
   statement: "statement",
+  tags: "tags",
   sort: "sort",
   dir: "dir",
   page: "page",
@@ -86,6 +94,8 @@ export interface RequestFilters {
   traceId?: string;
   /** A normalized statement, exactly (the DB view links here). */
   statement?: string;
+  /** AutoTagging clauses (`host_1 = db-1 and labels_0.env = prod`), the flow search's syntax. */
+  tags?: SearchClause[];
   sort: RequestSort;
   desc: boolean;
   page: number;
@@ -204,6 +214,16 @@ export function parseRequestParams(
   if (raw.statement !== "") {
     if (raw.statement.length > 2048) errors.statement = "at most 2048 characters";
     else filters.statement = raw.statement;
+  }
+  if (raw.tags !== "") {
+    const parsed = parseSearch(raw.tags);
+    const other = "clauses" in parsed
+      ? parsed.clauses.find((c) => !isTagField(c.field))
+      : undefined;
+    if ("error" in parsed) errors.tags = parsed.error;
+    else if (other) {
+      errors.tags = `${other.field.name} is not a tag (region_0 … labels_1; _0 client, _1 server)`;
+    } else filters.tags = parsed.clauses;
   }
   if (raw.sort !== "") {
     if (Object.hasOwn(REQUEST_SORTS, raw.sort)) filters.sort = raw.sort as RequestSort;

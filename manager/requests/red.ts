@@ -96,9 +96,26 @@ function orderOf(metric: RedMetric): SQL {
   return sql.raw(`${column[metric]} desc nulls last, 1`);
 }
 
-export type RedGroup = "service" | "endpoint";
+/** AutoTagging columns a RED view can group by (server side `_1` first). */
+export const RED_TAG_GROUPS: readonly string[] = [1, 0].flatMap((n) =>
+  ["service", "host", "pod", "pod_ns", "subnet", "vpc", "region"].map((t) => `${t}_${n}`)
+);
+
+/** `service`, `endpoint`, or `tag:<column>` (a {@link RED_TAG_GROUPS} column, e.g. `tag:host_1`). */
+export type RedGroup = "service" | "endpoint" | `tag:${string}`;
+
+export function isRedGroup(x: string): x is RedGroup {
+  return x === "service" || x === "endpoint" ||
+    (x.startsWith("tag:") && RED_TAG_GROUPS.includes(x.slice(4)));
+}
+
+/** The SQL naming a row's group; a tag group leaves untagged rows out (null). */
+function groupSql(group: RedGroup): SQL {
+  return group.startsWith("tag:") ? sql.raw(`nullif(${group.slice(4)}, '')`) : SERVICE_SQL;
+}
 
 export interface RedRow {
+  /** The service; when grouped by a tag, the tag's value. */
   service: string;
   /** Set when grouped by endpoint. */
   endpoint?: string;
@@ -153,14 +170,14 @@ export async function queryRed(
 ): Promise<RedResult> {
   const where = requestWhere(filters, options.range, options.visible);
   const byEndpoint = options.group === "endpoint";
-  const keys = byEndpoint
-    ? sql`${SERVICE_SQL} as service, endpoint`
-    : sql`${SERVICE_SQL} as service`;
+  const key = groupSql(options.group);
+  const keys = byEndpoint ? sql`${key} as service, endpoint` : sql`${key} as service`;
   const groupBy = byEndpoint ? sql.raw("1, 2") : sql.raw("1");
   const span = seconds(options.range);
   const rows = await database.rows<Record<string, unknown>>(
     sql`select * from (select ${keys}, mode() within group (order by l7_protocol) as l7,
-          ${RED_COLUMNS} from request_log where ${where} group by ${groupBy}) g
+          ${RED_COLUMNS} from request_log where ${where} and ${key} is not null
+          group by ${groupBy}) g
         order by ${orderOf(options.sort)} limit ${options.top}`,
   );
   const out: RedRow[] = rows.map((r) => ({
@@ -174,6 +191,7 @@ export async function queryRed(
   );
   const bucket = redBucketSeconds(options.range);
   const series = await redSeries(database, where, out.slice(0, 10), {
+    key,
     byEndpoint,
     bucket,
     chart: options.chart,
@@ -185,21 +203,19 @@ async function redSeries(
   database: Database,
   where: SQL,
   groups: RedRow[],
-  o: { byEndpoint: boolean; bucket: number; chart: RedMetric },
+  o: { key: SQL; byEndpoint: boolean; bucket: number; chart: RedMetric },
 ): Promise<RedSeries[]> {
   if (groups.length === 0) return [];
   const label = (g: { service: string; endpoint?: string }) =>
     o.byEndpoint ? `${g.service} ${g.endpoint}` : g.service;
   const services = [...new Set(groups.map((g) => g.service))];
-  const keys = o.byEndpoint
-    ? sql`${SERVICE_SQL} as service, endpoint`
-    : sql`${SERVICE_SQL} as service`;
+  const keys = o.byEndpoint ? sql`${o.key} as service, endpoint` : sql`${o.key} as service`;
   const groupBy = o.byEndpoint ? sql.raw("1, 2, 3") : sql.raw("1, 2");
   const rows = await database.rows<Record<string, unknown>>(
     sql`select floor(start_time / ${o.bucket * 1_000_000}::bigint)::bigint as b, ${keys},
           ${RED_COLUMNS}
         from request_log where ${where}
-          and ${SERVICE_SQL} in (${sql.join(services.map((s) => sql`${s}`), sql`, `)})
+          and ${o.key} in (${sql.join(services.map((s) => sql`${s}`), sql`, `)})
         group by ${groupBy} order by 1`,
   );
   const wanted = new Map(groups.map((g) => [label(g), [] as { t: number; v: number }[]]));

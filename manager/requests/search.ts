@@ -3,6 +3,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { L7_PROTOCOL_NAMES, REQUEST_FIELDS } from "../../appliance/wire/mod.ts";
 import type { Database } from "../db/mod.ts";
+import { searchClauseSql } from "../query/mod.ts";
 import { REQUEST_SORTS, type RequestFilters, STATUS_FILTERS, type TimeRange } from "./params.ts";
 
 /**
@@ -49,10 +50,11 @@ export function requestWhere(
       sql`coalesce(nullif(normalized_statement, ''), request_type) = ${filters.statement}`,
     );
   }
+  for (const clause of filters.tags ?? []) parts.push(searchClauseSql(clause, "request_log"));
   return sql.join(parts, sql` and `);
 }
 
-/** One request-log row: DeepFlow's snake_case names, plus its key and the server's service. */
+/** One request-log row: DeepFlow's snake_case names, plus its key and its AutoTagging tags. */
 export interface RequestRowOut {
   /** `appliance:timeMs:id`, the row's primary key (see {@link queryRequestRow}). */
   key: string;
@@ -64,6 +66,11 @@ export interface RequestRowOut {
   service_1: string;
   [column: string]: string | number | null;
 }
+
+/** AutoTagging columns shown with a row (labels as JSON text); subnet ids are internal. */
+const TAG_COLUMNS = [0, 1].flatMap((n) =>
+  ["region", "vpc", "subnet", "host", "service", "pod_ns", "pod", "labels"].map((t) => `${t}_${n}`)
+);
 
 const NUMERIC = new Set(
   REQUEST_FIELDS.filter((f) => f.kind !== "str").map((f) => f.column).concat(["signal_source"]),
@@ -78,8 +85,7 @@ const SELECT = sql.raw(
       f.column === "ip_0" || f.column === "ip_1" ? `host(${f.column}) as ${f.column}` : f.column
     ),
     "normalized_statement",
-    "service_0",
-    "service_1",
+    ...TAG_COLUMNS,
   ].join(", "),
 );
 
@@ -93,6 +99,10 @@ function rowOut(r: Record<string, unknown>): RequestRowOut {
     service_0: String(r.service_0 ?? ""),
     service_1: String(r.service_1 ?? ""),
   };
+  for (const column of TAG_COLUMNS) {
+    const v = r[column];
+    out[column] = typeof v === "string" ? v : JSON.stringify(v ?? {});
+  }
   for (const f of REQUEST_FIELDS) {
     const v = r[f.column];
     out[f.column] = v === null || v === undefined

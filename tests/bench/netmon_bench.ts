@@ -120,6 +120,9 @@ const serverPort = (i: number) => SERVER_PORTS[i % SERVER_PORTS.length]!;
 const serverAppliance = (i: number) => APPLIANCES[(i * 7) % APPLIANCES.length]!;
 const serverNic = (i: number) => 1 + ((i >> 3) & 1);
 const isDnsServer = (i: number) => i % 10 === 9;
+/** AutoTagging names of the generated endpoints. */
+const hostOf = (client: number) => client % 4 === 0 ? `pc-${client}` : "";
+const serviceOf = (server: number, port: number) => port === 53 ? "dns" : `app-${server % 40}`;
 
 /** The columns the generator fills; every other NOT NULL column without default gets a zero. */
 const GENERATED = [
@@ -158,6 +161,10 @@ const GENERATED = [
   "srt_count",
   "art_sum",
   "art_count",
+  // AutoTagging, as ingest fills it: every server a host and a service, a quarter of clients a host.
+  "host_0",
+  "host_1",
+  "service_1",
 ] as const;
 
 /** A NAT origin to trace later: found again after the load by its handshake ISN. */
@@ -240,6 +247,7 @@ async function load(
     synAckSeq: number,
     rtt: number,
     retrans: number,
+    tags: readonly [string, string, string],
   ) => {
     const key = `${appliance}#${nic}`;
     const flowId = (flowIds.get(key) ?? 0) + 1;
@@ -257,9 +265,9 @@ async function load(
       tcp ? 1 : 0
     }\t${tcp ? 1 : 0}\t${synSeq}\t${synAckSeq}\t${retrans}\t0\t0\t0\t${rtt}\t${rtt >> 2}\t${
       rtt - (rtt >> 2)
-    }\t${srtCount * (rtt + 300)}\t${srtCount}\t${
-      srtCount * (rtt * 3)
-    }\t${srtCount}${filler.text}\n`;
+    }\t${srtCount * (rtt + 300)}\t${srtCount}\t${srtCount * (rtt * 3)}\t${srtCount}\t${
+      tags.join("\t")
+    }${filler.text}\n`;
     written++;
   };
   const flush = async () => {
@@ -304,6 +312,7 @@ async function load(
         synAckSeq,
         rtt,
         retrans,
+        [hostOf(c), `srv-${s}`, serviceOf(s, port)],
       );
     } else {
       // Outside the middlebox: client → VIP; inside: SNAT address → a real server, same ISNs.
@@ -324,6 +333,7 @@ async function load(
         synAckSeq,
         rtt,
         retrans,
+        [hostOf(c), "", `vip-${s % 200}`],
       );
       row(
         appliance,
@@ -341,6 +351,7 @@ async function load(
         synAckSeq,
         rtt - (rtt >> 3),
         Math.max(0, retrans - 1),
+        ["", `real-${s & 255}`, `vip-${s % 200}`],
       );
       if (origins.length < 2000 && rng.next() < 0.05) origins.push({ appliance, timeMs, synSeq });
     }
@@ -499,7 +510,15 @@ async function main(args: string[]): Promise<number> {
     } rows matched on average`;
 
     progress(`resource analysis over 24 h × ${runs}`);
-    const groups = ["ip", "client_ip", "server_ip", "server_port", "capture_point"];
+    const groups = [
+      "ip",
+      "client_ip",
+      "server_ip",
+      "server_port",
+      "capture_point",
+      "tag:host",
+      "tag:service",
+    ];
     const slowest = new Map<string, number>();
     let source = "";
     measured.push({

@@ -208,6 +208,23 @@ testWithTools(
           "±0",
         );
         await page.screenshot({ path: `${OUTPUT}netmon-path.png`, fullPage: true });
+
+        // htmx: a new client → server pair replaces only the results, from the same URL.
+        await page.evaluate(() => ((globalThis as { __marker?: number }).__marker = 11));
+        await page.fill("#nm-client", NAT_SNAT);
+        await page.fill("#nm-server", "10.9.1.11");
+        await page.click(".filter-bar button[type=submit]");
+        await page.waitForFunction(
+          (want) => document.querySelector("#path-title")?.textContent === want,
+          `${NAT_SNAT} → 10.9.1.11`,
+        );
+        assert.match(page.url(), /client=10\.9\.0\.1&server=10\.9\.1\.11/);
+        assert.equal(await page.evaluate(() => (globalThis as { __marker?: number }).__marker), 11);
+        assert.equal(await page.locator("#netmon-results").count(), 1);
+        assert.deepEqual(
+          (await page.locator(".path-diagram .path-op").allTextContents()).map(text),
+          ["s"],
+        );
         await page.close();
       });
 
@@ -231,6 +248,34 @@ testWithTools(
           assert.match(text(await best.innerText()), /syn_seq, syn_ack_seq/);
           assert.equal(await page.locator("#nat-candidates-table tbody tr.match").count(), 1);
           await page.screenshot({ path: `${OUTPUT}netmon-nat.png`, fullPage: true });
+
+          // htmx: tracing again (another strictness, then another tuple) swaps only the results.
+          await page.evaluate(() => ((globalThis as { __marker?: number }).__marker = 13));
+          await page.selectOption("#nm-strictness", "strict");
+          await page.click(".filter-bar button[type=submit]");
+          await page.waitForFunction(() =>
+            document.querySelector("#nat-verdict")?.textContent === "Matched (strict)"
+          );
+          assert.match(page.url(), /[?&]strictness=strict\b/);
+          const other = randomized.connections[0]!.outside;
+          await page.fill("#nm-from", "2026-01-01T01:00");
+          await page.fill("#nm-to", "2026-01-01T02:00");
+          await page.fill("#nm-ip0", other.ip0);
+          await page.fill("#nm-port0", String(other.clientPort));
+          await page.fill("#nm-ip1", other.ip1);
+          await page.fill("#nm-port1", String(other.serverPort));
+          await page.selectOption("#nm-strictness", "normal");
+          await page.click(".filter-bar button[type=submit]");
+          await page.waitForFunction(() =>
+            document.querySelector("#nat-verdict")?.textContent === "No confident match (normal)"
+          );
+          assert.match(page.url(), new RegExp(`port0=${other.clientPort}\\b`));
+          assert.equal(
+            await page.evaluate(() => (globalThis as { __marker?: number }).__marker),
+            13,
+          );
+          assert.equal(await page.locator("#netmon-results").count(), 1);
+          await page.goto(`${base}/network/nat?${FIRST_HOUR}&${tupleQuery(conn.outside)}`);
 
           // The chain's Path link opens path analysis of the traced flow.
           await Promise.all([

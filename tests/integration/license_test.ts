@@ -126,9 +126,16 @@ for (const engine of testEngines()) {
             const what = `${set.join("+")}: ${path}`;
             if (!set.includes(module)) {
               assert.equal(res.status, 403, what);
+            } else if (path.startsWith("/network") && !path.startsWith("/network/")) {
+              // The section's landing URL: past the gate, it opens resource analysis.
+              assert.equal(res.status, 302, what);
+              assert.equal(
+                res.headers.get("location"),
+                path.replace("/network", "/network/resource"),
+                what,
+              );
             } else if (res.status === 404) {
-              // A prefix that only groups pages (`/network` → /network/path, …): past the gate,
-              // it has no page of its own.
+              // A prefix that only groups pages: past the gate, it has no page of its own.
               assert.match(body, /no route for GET/, what);
             } else {
               assert.equal(res.status, 200, what);

@@ -214,7 +214,22 @@ for (const engine of testEngines()) {
             const body = await res.text();
             assert.equal(res.status, 200, `${path}: ${body.slice(0, 300)}`);
             assert.match(body, /<svg|<table/);
+            // One URL serves the page or, for htmx, only the results region.
+            const frag = await app.request(path, {
+              headers: { ...viewer.headers(), "HX-Request": "true" },
+            });
+            const fragment = await frag.text();
+            assert.equal(frag.status, 200);
+            assert.match(fragment, /^<div id="netmon-results"/, path);
+            assert.doesNotMatch(fragment, /<html|<form/, path);
+            assert.match(fragment, /<svg|<table/, path);
           }
+          // The section's own URL lands on resource analysis (it used to answer 404).
+          const landing = await app.request("/network?from=2026-01-01T00:00", {
+            headers: viewer.headers(),
+          });
+          assert.equal(landing.status, 302);
+          assert.equal(landing.headers.get("location"), "/network/resource?from=2026-01-01T00:00");
           const nat = await app.request(`/api/v1/netmon/nat?${tuple}`, { headers });
           const trace = await nat.json();
           assert.equal(trace.confident, true);

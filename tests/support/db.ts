@@ -26,8 +26,21 @@ export async function createScratchDatabase(): Promise<{ url: string; drop(): Pr
     url: url.toString(),
     drop: async () => {
       const a = postgres(POSTGRES_URL!, { max: 1, onnotice: () => {} });
-      await a.unsafe(`drop database if exists "${name}" with (force)`);
-      await a.end();
+      try {
+        for (let attempt = 1;; attempt++) {
+          try {
+            await a.unsafe(`drop database if exists "${name}" with (force)`);
+            return;
+          } catch (err) {
+            // FORCE cannot end an autovacuum worker (a superuser's backend) that just started on
+            // the freshly loaded tables; it ends by itself within a moment.
+            if (attempt >= 10 || !/pg_signal_backend/.test(String(err))) throw err;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
+      } finally {
+        await a.end();
+      }
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { VNode } from "preact";
 import { formatBytes, formatBytesExact, formatMinuteMs } from "../format.ts";
 import type { ChartPoint } from "../types.ts";
+import { YGrid } from "./chart_grid.tsx";
 
 // Geometry in viewBox units. The SVG scales to its container's width (about 1 unit per CSS pixel
 // on a 1280-px screen), keeping its aspect ratio so that text is never stretched.
@@ -40,6 +41,12 @@ export function byteScale(max: number): ByteScale {
   const top = Math.ceil(max / step) * step;
   // Near Number.MAX_VALUE the rounded-up axis overflows; fall back to an exact one.
   return Number.isFinite(top) ? { top, step } : { top: max, step: max / 4 };
+}
+
+/** The grid values of a scale: 0, step, 2·step … top (at most ten intervals). */
+export function scaleTicks(scale: ByteScale): number[] {
+  const intervals = Math.min(Math.round(scale.top / scale.step), 10);
+  return Array.from({ length: intervals + 1 }, (_, i) => i * scale.step);
 }
 
 /** The spacing of x-axis labels, in minutes, for a span of `minutes` bars. */
@@ -107,8 +114,7 @@ export function BytesChart(
   const slotX = (minute: number) => PAD.left + ((minute - t0) / BUCKET_MS) * slotW;
   const y = (bytes: number) => PAD.top + PLOT_H - (bytes / scale.top) * PLOT_H;
 
-  const intervals = Math.min(Math.round(scale.top / scale.step), 10);
-  const ticks = Array.from({ length: intervals + 1 }, (_, i) => i * scale.step);
+  const ticks = scaleTicks(scale);
   const labelStep = Math.max(labelStepMinutes(slots * bucketMinutes), bucketMinutes);
   const labels: number[] = [];
   const firstLabel = Math.ceil(t0 / (labelStep * MINUTE_MS)) * labelStep * MINUTE_MS;
@@ -127,16 +133,13 @@ export function BytesChart(
       role="img"
       aria-label={summary}
     >
-      <g class="chart-grid">
-        {ticks.map((tick) => (
-          <g key={tick}>
-            <line x1={PAD.left} x2={WIDTH - PAD.right} y1={r(y(tick))} y2={r(y(tick))} />
-            <text class="chart-label chart-label-y" x={PAD.left - 6} y={r(y(tick))} dy="0.32em">
-              {formatBytes(tick)}
-            </text>
-          </g>
-        ))}
-      </g>
+      <YGrid
+        ticks={ticks}
+        y={(v) => r(y(v))}
+        left={PAD.left}
+        right={WIDTH - PAD.right}
+        format={formatBytes}
+      />
       <g class="chart-bars">
         {points.map((p) => {
           const height = p.bytes > 0 ? Math.max((p.bytes / scale.top) * PLOT_H, 1) : 0;

@@ -1,5 +1,6 @@
 import type { VNode } from "preact";
 import { formatMinuteMs } from "../format.ts";
+import { YGrid } from "./chart_grid.tsx";
 
 export interface LineSeries {
   key: string;
@@ -60,16 +61,13 @@ export function LineChart(
       role="img"
       aria-label={props.label}
     >
-      <g class="chart-grid">
-        {ticks.map((v) => (
-          <g key={v}>
-            <line x1={PAD.left} x2={W - PAD.right} y1={r(y(v))} y2={r(y(v))} />
-            <text class="chart-label chart-label-y" x={PAD.left - 6} y={r(y(v))} dy="0.32em">
-              {props.format(v)}
-            </text>
-          </g>
-        ))}
-      </g>
+      <YGrid
+        ticks={ticks}
+        y={(v) => r(y(v))}
+        left={PAD.left}
+        right={W - PAD.right}
+        format={props.format}
+      />
       {props.series.map((s, i) => (
         <g class="line-series" key={s.key} data-series={s.key}>
           <title>{s.key}</title>

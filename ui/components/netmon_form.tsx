@@ -23,9 +23,14 @@ export interface NetmonFormProps {
   /** The fields as typed. */
   values: Record<string, string>;
   errors: Record<string, string | undefined>;
-  /** Extra fields of the page, in order: name, label, options (select) or placeholder (text). */
   /** With htmx: the id of the results region a filter change replaces (same URL, fragment). */
   resultsId?: string;
+  /**
+   * What sends the form through htmx: "submit, change" (default) for views that any field
+   * narrows; "submit" where the fields only make sense together (a tuple to trace).
+   */
+  resultsTrigger?: string;
+  /** Extra fields of the page, in order: name, label, options (select) or placeholder (text). */
   fields: {
     name: string;
     label: string;
@@ -54,7 +59,7 @@ export function NetmonForm(props: NetmonFormProps): VNode {
       hx-target={props.resultsId ? `#${props.resultsId}` : undefined}
       hx-swap={props.resultsId ? "outerHTML" : undefined}
       hx-push-url={props.resultsId ? "true" : undefined}
-      hx-trigger={props.resultsId ? "submit, change" : undefined}
+      hx-trigger={props.resultsId ? props.resultsTrigger ?? "submit, change" : undefined}
       hx-sync={props.resultsId ? "this:replace" : undefined}
     >
       {common.map((f) => (

@@ -1,5 +1,6 @@
 import type { VNode } from "preact";
-import { byteScale } from "./bytes_chart.tsx";
+import { byteScale, scaleTicks } from "./bytes_chart.tsx";
+import { YGrid } from "./chart_grid.tsx";
 
 // Geometry in viewBox units, like bytes_chart.tsx: the SVG scales to its container's width.
 const WIDTH = 1000;
@@ -52,10 +53,7 @@ export function RateChart(props: { series: readonly RateSeries[]; unit: string }
   const scale = byteScale(max);
   const x = (at: number) => PAD.left + ((at - t0) / (t1 - t0)) * PLOT_W;
   const y = (v: number) => PAD.top + PLOT_H - (v / scale.top) * PLOT_H;
-  const ticks = Array.from(
-    { length: Math.min(Math.round(scale.top / scale.step), 10) + 1 },
-    (_, i) => i * scale.step,
-  );
+  const ticks = scaleTicks(scale);
   const labels = Array.from({ length: 5 }, (_, i) => t0 + ((t1 - t0) * i) / 4);
   const summary = `${props.unit} from ${hhmmss(t0)} to ${hhmmss(t1)} UTC: ` +
     props.series.map((s) =>
@@ -84,16 +82,13 @@ export function RateChart(props: { series: readonly RateSeries[]; unit: string }
         role="img"
         aria-label={summary}
       >
-        <g class="chart-grid">
-          {ticks.map((tick) => (
-            <g key={tick}>
-              <line x1={PAD.left} x2={WIDTH - PAD.right} y1={r(y(tick))} y2={r(y(tick))} />
-              <text class="chart-label chart-label-y" x={PAD.left - 6} y={r(y(tick))} dy="0.32em">
-                {compact(tick)}
-              </text>
-            </g>
-          ))}
-        </g>
+        <YGrid
+          ticks={ticks}
+          y={(v) => r(y(v))}
+          left={PAD.left}
+          right={WIDTH - PAD.right}
+          format={compact}
+        />
         {paths.map(({ s, d, pts }) => (
           <g key={s.label} class={`rate-line ${s.className}`} data-series={s.label}>
             <path d={d} fill="none" />

@@ -1,11 +1,12 @@
 import type { VNode } from "preact";
 import { NetmonForm, type NetmonFormProps } from "../components/netmon_form.tsx";
+import { TopologyMap, type TopologyNode } from "../components/topology_map.tsx";
 import { Layout } from "../layout.tsx";
 import { formatRed } from "./request_parts.tsx";
 
 export interface AppTopologyPageProps {
   form: NetmonFormProps;
-  nodes: { id: string; x: number; y: number; href: string }[];
+  nodes: TopologyNode[];
   edges: {
     from: string;
     to: string;
@@ -24,7 +25,6 @@ export interface AppTopologyPageProps {
 
 /** App topology: clients and services as nodes, calls as edges coloured by their error ratio. */
 export function AppTopologyPage(props: AppTopologyPageProps): VNode {
-  const at = new Map(props.nodes.map((n) => [n.id, n]));
   const pct = (v: number) => formatRed("ratio", v);
   return (
     <Layout title="App topology" active="app-topology">
@@ -44,46 +44,19 @@ export function AppTopologyPage(props: AppTopologyPageProps): VNode {
           <h2 id="atopo-title">Map</h2>
         </header>
         <div class="panel-body topology-body">
-          {props.nodes.length === 0 ? <p class="empty">No requests in this range.</p> : (
-            <svg
-              class="topology"
-              viewBox={`-20 -10 ${props.width + 200} ${props.height + 20}`}
-              width={props.width + 200}
-              height={props.height + 20}
-              role="img"
-              aria-label={`App topology: ${props.nodes.length} nodes, ${props.edges.length} edges`}
-            >
-              {props.edges.map((e) => {
-                const a = at.get(e.from)!;
-                const b = at.get(e.to)!;
-                return (
-                  <a
-                    key={`${e.from}>${e.to}`}
-                    href={e.href}
-                    class={`topo-edge level-${e.level}`}
-                    data-edge={`${e.from}>${e.to}`}
-                  >
-                    <title>
-                      {`${e.from} → ${e.to}: ${e.requests} requests, ${
-                        pct(e.errorRatio)
-                      } errors, p99 ${formatRed("us", e.p99)}`}
-                    </title>
-                    <path
-                      d={`M${a.x + 60},${a.y} C${(a.x + b.x) / 2 + 60},${a.y} ${
-                        (a.x + b.x) / 2 - 60
-                      },${b.y} ${b.x - 60},${b.y}`}
-                    />
-                  </a>
-                );
-              })}
-              {props.nodes.map((n) => (
-                <a key={n.id} href={n.href} class="topo-node" data-node={n.id}>
-                  <rect x={n.x - 60} y={n.y - 14} width="120" height="28" rx="6" />
-                  <text x={n.x} y={n.y} dy="0.35em" text-anchor="middle">{n.id}</text>
-                </a>
-              ))}
-            </svg>
-          )}
+          <TopologyMap
+            nodes={props.nodes}
+            edges={props.edges.map((e) => ({
+              ...e,
+              title: `${e.from} → ${e.to}: ${e.requests} requests, ${
+                pct(e.errorRatio)
+              } errors, p99 ${formatRed("us", e.p99)}`,
+            }))}
+            width={props.width}
+            height={props.height}
+            label="App topology"
+            empty="No requests in this range."
+          />
         </div>
       </section>
       <section class="panel" aria-labelledby="atopo-edges">

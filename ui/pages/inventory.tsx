@@ -11,6 +11,8 @@ export interface RetagView {
   slicesDone: number;
   slicesTotal: number;
   rowsUpdated: number;
+  /** Request-log rows updated; absent before request logs were re-tagged too. */
+  requestRowsUpdated?: number;
   error?: string;
 }
 
@@ -150,7 +152,14 @@ export function RetagStatus(props: { basePath: string; retag?: RetagView }): VNo
         {r.state === "running" ? "Re-tagging" : r.state === "done" ? "Re-tagged" : "Failed after"}
         {" "}
         the last {r.hours} h: {r.slicesDone} of {r.slicesTotal} slices,{" "}
-        <span class="retag-rows">{formatCount(r.rowsUpdated)}</span> rows updated.
+        <span class="retag-rows">{formatCount(r.rowsUpdated)}</span> rows updated
+        {r.requestRowsUpdated !== undefined && (
+          <>
+            {" "}(and <span class="retag-request-rows">{formatCount(r.requestRowsUpdated)}</span>
+            {" "}
+            request-log rows)
+          </>
+        )}.
       </span>
       {r.error && <ErrorBox>{r.error}</ErrorBox>}
     </div>

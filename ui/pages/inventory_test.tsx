@@ -65,5 +65,17 @@ Deno.test("RetagStatus() polls while running and stops when done", () => {
     retag: { state: "done", hours: 2, slicesDone: 12, slicesTotal: 12, rowsUpdated: 90 },
   }));
   assert.equal(attr(openTags(done, "div")[0]!, "hx-get"), undefined);
-  assert.match(textOf(done), /Re-tagged the last 2 h: 12 of 12 slices, 90 rows updated/);
+  assert.match(textOf(done), /Re-tagged the last 2 h: 12 of 12 slices, 90 rows updated\.$/);
+  const withRequests = renderFragment(RetagStatus({
+    basePath: "/admin/inventory",
+    retag: {
+      state: "done",
+      hours: 2,
+      slicesDone: 12,
+      slicesTotal: 12,
+      rowsUpdated: 90,
+      requestRowsUpdated: 7,
+    },
+  }));
+  assert.match(textOf(withRequests), /90 rows updated \(and 7 request-log rows\)\./);
 });

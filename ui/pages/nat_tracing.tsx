@@ -1,6 +1,6 @@
 import { Fragment, type VNode } from "preact";
 import { formatBytes, formatEndpoint, formatTimestampUs } from "../format.ts";
-import { NetmonForm, type NetmonFormProps } from "../components/netmon_form.tsx";
+import { NETMON_RESULTS_ID, NetmonForm, type NetmonFormProps } from "../components/netmon_form.tsx";
 import { Layout } from "../layout.tsx";
 
 export interface NatHopView {
@@ -88,7 +88,16 @@ export function NatTracingPage(props: NatPageProps): VNode {
           the bar.
         </p>
       </header>
-      <NetmonForm {...props.form} />
+      <NetmonForm {...props.form} resultsId={NETMON_RESULTS_ID} resultsTrigger="submit" />
+      <NatResults {...props} />
+    </Layout>
+  );
+}
+
+/** The chain and the candidates: what submitting the form replaces (htmx asks the same URL). */
+export function NatResults(props: NatPageProps): VNode {
+  return (
+    <div id={NETMON_RESULTS_ID} class="netmon-results">
       {props.message && <div class="alert alert-info" role="status">{props.message}</div>}
       {props.origin && (
         <section class="panel" aria-labelledby="nat-chain">
@@ -162,6 +171,6 @@ export function NatTracingPage(props: NatPageProps): VNode {
           )}
         </section>
       )}
-    </Layout>
+    </div>
   );
 }

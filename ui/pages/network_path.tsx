@@ -1,6 +1,6 @@
 import type { VNode } from "preact";
 import { formatBytes, formatCount, formatDurationUs, formatEndpoint } from "../format.ts";
-import { NetmonForm, type NetmonFormProps } from "../components/netmon_form.tsx";
+import { NETMON_RESULTS_ID, NetmonForm, type NetmonFormProps } from "../components/netmon_form.tsx";
 import { Layout } from "../layout.tsx";
 
 export interface PathStepView {
@@ -77,15 +77,27 @@ const STEP = NODE + GAP;
 
 /** Path analysis: the observation points in path order as a diagram, then metrics with deltas. */
 export function NetworkPathPage(props: PathPageProps): VNode {
-  const w = Math.max(1, props.steps.length) * STEP;
   return (
     <Layout title="Path analysis" active="network-path">
       <header class="page-header">
         <p class="breadcrumb">Network monitoring</p>
         <h1>Path analysis</h1>
-        <p class="page-description">{props.title}</p>
+        <p class="page-description">
+          A flow or a client → server pair at each observation point it crossed, in path order.
+        </p>
       </header>
-      <NetmonForm {...props.form} />
+      <NetmonForm {...props.form} resultsId={NETMON_RESULTS_ID} resultsTrigger="submit" />
+      <PathResults {...props} />
+    </Layout>
+  );
+}
+
+/** The diagram and the table: what submitting the form replaces (htmx asks the same URL). */
+export function PathResults(props: PathPageProps): VNode {
+  const w = Math.max(1, props.steps.length) * STEP;
+  return (
+    <div id={NETMON_RESULTS_ID} class="netmon-results">
+      <p class="results-title" id="path-title">{props.title}</p>
       {props.message && <div class="alert alert-info" role="status">{props.message}</div>}
       {props.steps.length > 0 && (
         <section class="panel" aria-labelledby="path-diagram">
@@ -179,6 +191,6 @@ export function NetworkPathPage(props: PathPageProps): VNode {
           </table>
         </div>
       </section>
-    </Layout>
+    </div>
   );
 }

@@ -6,13 +6,14 @@ import {
   NetmonForm,
   type NetmonFormProps,
 } from "../components/netmon_form.tsx";
+import { TopologyMap, type TopologyNode } from "../components/topology_map.tsx";
 import { Layout } from "../layout.tsx";
 
 export interface TopologyPageProps {
   form: NetmonFormProps;
   metric: MetricOption;
   thresholds: { warn: number; crit: number };
-  nodes: { id: string; x: number; y: number; href: string }[];
+  nodes: TopologyNode[];
   edges: { from: string; to: string; value: number; level: "ok" | "warn" | "crit"; href: string }[];
   width: number;
   height: number;
@@ -46,7 +47,6 @@ export function NetworkTopologyPage(props: TopologyPageProps): VNode {
 
 /** The map and the edge table: what a filter change replaces (htmx asks the same URL). */
 export function TopologyResults(props: TopologyPageProps): VNode {
-  const at = new Map(props.nodes.map((n) => [n.id, n]));
   const f = (v: number) => formatMetric(props.metric.unit, v);
   return (
     <div id={NETMON_RESULTS_ID} class="netmon-results">
@@ -55,42 +55,14 @@ export function TopologyResults(props: TopologyPageProps): VNode {
           <h2 id="topo-title">Map</h2>
         </header>
         <div class="panel-body topology-body">
-          {props.nodes.length === 0 ? <p class="empty">No traffic in this range.</p> : (
-            <svg
-              class="topology"
-              viewBox={`-20 -10 ${props.width + 200} ${props.height + 20}`}
-              width={props.width + 200}
-              height={props.height + 20}
-              role="img"
-              aria-label={`Topology: ${props.nodes.length} nodes, ${props.edges.length} edges`}
-            >
-              {props.edges.map((e) => {
-                const a = at.get(e.from)!;
-                const b = at.get(e.to)!;
-                return (
-                  <a
-                    key={`${e.from}>${e.to}`}
-                    href={e.href}
-                    class={`topo-edge level-${e.level}`}
-                    data-edge={`${e.from}>${e.to}`}
-                  >
-                    <title>{`${e.from} → ${e.to}: ${f(e.value)}`}</title>
-                    <path
-                      d={`M${a.x + 60},${a.y} C${(a.x + b.x) / 2 + 60},${a.y} ${
-                        (a.x + b.x) / 2 - 60
-                      },${b.y} ${b.x - 60},${b.y}`}
-                    />
-                  </a>
-                );
-              })}
-              {props.nodes.map((n) => (
-                <a key={n.id} href={n.href} class="topo-node" data-node={n.id}>
-                  <rect x={n.x - 60} y={n.y - 14} width="120" height="28" rx="6" />
-                  <text x={n.x} y={n.y} dy="0.35em" text-anchor="middle">{n.id}</text>
-                </a>
-              ))}
-            </svg>
-          )}
+          <TopologyMap
+            nodes={props.nodes}
+            edges={props.edges.map((e) => ({ ...e, title: `${e.from} → ${e.to}: ${f(e.value)}` }))}
+            width={props.width}
+            height={props.height}
+            label="Topology"
+            empty="No traffic in this range."
+          />
         </div>
       </section>
       <section class="panel" aria-labelledby="topo-edges">

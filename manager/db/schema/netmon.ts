@@ -65,14 +65,49 @@ function dimensions() {
   };
 }
 
+/** AutoTagging names kept on the metrics rows (flow_log's tag columns but labels/subnet_id). */
+export const METRIC_TAG_COLUMNS: readonly string[] = [0, 1].flatMap((n) =>
+  ["region", "vpc", "subnet", "host", "service", "pod_ns", "pod"].map((t) => `${t}_${n}`)
+);
+
+/**
+ * The flow_log tags of a metrics row's client (`_0`) and server (`_1`), part of its grouping key:
+ * grouping by a tag reads the metrics tables, not flow_log. They are the ingest-time (or re-tag)
+ * values copied from flow_log, not a lookup of today's inventory, and they are in the key because
+ * the rollup's other columns do not decide them: `service_0` depends on the client port, and a
+ * re-tag can change them for part of a minute.
+ */
+function tags() {
+  const t = (name: string) => text(name).notNull().default("");
+  return {
+    region0: t("region_0"),
+    vpc0: t("vpc_0"),
+    subnet0: t("subnet_0"),
+    host0: t("host_0"),
+    service0: t("service_0"),
+    podNs0: t("pod_ns_0"),
+    pod0: t("pod_0"),
+    region1: t("region_1"),
+    vpc1: t("vpc_1"),
+    subnet1: t("subnet_1"),
+    host1: t("host_1"),
+    service1: t("service_1"),
+    podNs1: t("pod_ns_1"),
+    pod1: t("pod_1"),
+  };
+}
+
+const METRIC_TAG_KEYS = Object.keys(tags()) as (keyof ReturnType<typeof tags>)[];
+
 /**
  * Per-minute network metrics per (client, server, capture point, observation point, protocol,
- * server port), rolled up from `flow_log` by `manager/netmon/rollup.ts` (a minute is replaced
+ * server port, client and server tags), rolled up from `flow_log` by `manager/netmon/rollup.ts` (a minute is replaced
  * whole, so re-running it is harmless). Partitioned by RANGE ("time") per UTC day like flow_log;
  * the rollup creates the partitions it writes to.
  */
 export const networkMetrics1m = pgTable("network_metrics_1m", {
   ...dimensions(),
+  ...tags(),
   ...measures(),
 }, (t) => [
   primaryKey({
@@ -86,6 +121,7 @@ export const networkMetrics1m = pgTable("network_metrics_1m", {
       t.ip1,
       t.protocol,
       t.serverPort,
+      ...METRIC_TAG_KEYS.map((k) => t[k]),
     ],
   }),
   index("network_metrics_1m_time_idx").on(t.time),
@@ -99,6 +135,7 @@ export const networkMetrics1m = pgTable("network_metrics_1m", {
  */
 export const networkMetrics1h = pgTable("network_metrics_1h", {
   ...dimensions(),
+  ...tags(),
   ...measures(),
 }, (t) => [
   primaryKey({
@@ -112,6 +149,7 @@ export const networkMetrics1h = pgTable("network_metrics_1h", {
       t.ip1,
       t.protocol,
       t.serverPort,
+      ...METRIC_TAG_KEYS.map((k) => t[k]),
     ],
   }),
   index("network_metrics_1h_time_idx").on(t.time),
@@ -121,8 +159,8 @@ export const networkMetrics1h = pgTable("network_metrics_1h", {
 
 /**
  * The hourly metrics per value of one built-in dimension (`dimension` is a key of
- * `manager/netmon/dimensions.ts`: ip, client_ip, server_ip, capture_point, …; `key` the group's
- * text), rolled up from `network_metrics_1h` with it. Unfiltered resource analysis over long
+ * `manager/netmon/dimensions.ts`: ip, client_ip, server_ip, capture_point, …, and the tags per
+ * side as `tag:host_1`; `key` the group's text), rolled up from `network_metrics_1h` with it. Unfiltered resource analysis over long
  * ranges reads this table: one row per hour per group, not per (client, server, point, port).
  */
 export const networkMetricsDim1h = pgTable("network_metrics_dim_1h", {
