@@ -2,7 +2,8 @@
  * `deno task demo`: the one-command start. Generates a realistic capture stamped "the last ten
  * minutes", starts the manager on embedded PGlite (data/demo, recreated each run), enrolls an
  * appliance (data/demo/appliance) with a one-time token from `manager token enroll`, replays the
- * capture through it, and prints a one-time sign-in link (there is no default password) that
+ * capture through it, keeps its packets in the appliance's PCAP store and runs the agent (so PCAP
+ * analysis answers), and prints a one-time sign-in link (there is no default password) that
  * leads to the flows. Ctrl-C stops everything.
  */
 import { parseArgs } from "node:util";
@@ -109,7 +110,16 @@ try {
   say(`port ${values.port} is in use; picking a free port`);
   manager = await startManager(managerEnv);
 }
+let agent: ReturnType<typeof spawnDeno> | undefined;
 const stop = async (code: number) => {
+  if (agent !== undefined) {
+    try {
+      agent.child.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    await agent.child.status;
+  }
   await manager.stop();
   Deno.exit(code);
 };
@@ -137,6 +147,24 @@ try {
     "--manager",
     manager.url,
   ]);
+  // The packets too, so that PCAP analysis has something to show: the capture is kept under a
+  // catch-all policy in the appliance's store, and the agent runs (no capture point) to answer
+  // the manager's packet requests and to heartbeat.
+  say("storing the capture's packets in the appliance's PCAP store (data/demo/appliance/pcap)");
+  const policyFile = `${dataDir}/demo.pcap-policy.json`;
+  await Deno.writeTextFile(policyFile, JSON.stringify({ id: "demo" }));
+  await run("appliance/main.ts", [
+    "pcap-store",
+    capture,
+    "--policy",
+    policyFile,
+    "--dir",
+    `${applianceDir}/pcap`,
+  ]);
+  if (!values["exit-after-replay"]) {
+    say("starting the appliance agent (heartbeats, config, packet requests)");
+    agent = spawnDeno("appliance/main.ts", ["run", "--state-dir", applianceDir]);
+  }
 } catch (err) {
   console.error(`demo: ${(err as Error).message}`);
   console.error(manager.output());
