@@ -88,6 +88,14 @@ const R_IS_NEW = 220;
 const CHUNK_SHIFT = 10;
 const CHUNK_ROWS = 1 << CHUNK_SHIFT;
 
+/**
+ * Chunks whose rows were made objects, kept for the next rows: touching fresh memory (a page
+ * fault per 4 KiB) costs more than writing the rows, so a live table that drains every few
+ * hundred ms reuses the same chunks. Bounded to 64 chunks (14 MiB).
+ */
+const spare: Chunk[] = [];
+const MAX_SPARE = 64;
+
 /** One chunk of rows and its views. */
 class Chunk {
   readonly f64: Float64Array;
@@ -125,7 +133,8 @@ export class RecordLog {
   take(s: FlowStore, slot: number, minuteStart: number, endTime: number, closeType: number): void {
     const i = this.#length;
     const c = i >> CHUNK_SHIFT;
-    if (c === this.#chunks.length) this.#chunks.push(new Chunk());
+    // Every field of a row is written below: a spare chunk's old rows need no clearing.
+    if (c === this.#chunks.length) this.#chunks.push(spare.pop() ?? new Chunk());
     const chunk = this.#chunks[c]!;
     const row = i & (CHUNK_ROWS - 1);
     const f = slot * F.F64_STRIDE;
@@ -208,16 +217,31 @@ export class RecordLog {
   }
 }
 
-/** Records emitted by a flow table, kept as rows until a consumer asks for objects. */
+/**
+ * Records emitted by a flow table, kept as rows until a consumer asks for objects. It gives its
+ * objects once: {@link toArray} and {@link toSortedArray} hand the rows back for reuse and leave
+ * the batch empty.
+ */
 export class FlowRecordBatch {
-  readonly length: number;
-  readonly #chunks: readonly Chunk[];
+  #length: number;
+  #chunks: Chunk[];
   readonly #observationPoints: readonly string[];
 
-  constructor(chunks: readonly Chunk[], length: number, observationPoints: readonly string[]) {
-    this.length = length;
+  constructor(chunks: Chunk[], length: number, observationPoints: readonly string[]) {
+    this.#length = length;
     this.#chunks = chunks;
     this.#observationPoints = observationPoints;
+  }
+
+  /** Records in the batch (0 once their objects were made). */
+  get length(): number {
+    return this.#length;
+  }
+
+  #release(): void {
+    for (const chunk of this.#chunks) if (spare.length < MAX_SPARE) spare.push(chunk);
+    this.#chunks = [];
+    this.#length = 0;
   }
 
   /** Start time of record `i`, µs. */
@@ -230,14 +254,15 @@ export class FlowRecordBatch {
     return this.#chunks[i >> CHUNK_SHIFT]!.f64[(i & (CHUNK_ROWS - 1)) * ROW_F64 + R_FLOW_ID]!;
   }
 
-  /** The records as objects, in the order they were emitted. */
+  /** The records as objects, in the order they were emitted (the batch is then empty). */
   toArray(): FlowRecord[] {
     const out = new Array<FlowRecord>(this.length);
     for (let i = 0; i < this.length; i++) out[i] = this.record(i);
+    this.#release();
     return out;
   }
 
-  /** The records as objects, by start time then flow id (then emission order). */
+  /** The records as objects, by start time, flow id, emission order (the batch is then empty). */
   toSortedArray(): FlowRecord[] {
     const n = this.length;
     const starts = new Float64Array(n);
@@ -251,6 +276,7 @@ export class FlowRecordBatch {
     order.sort((a, b) => starts[a]! - starts[b]! || ids[a]! - ids[b]! || a - b);
     const out = new Array<FlowRecord>(n);
     for (let i = 0; i < n; i++) out[i] = this.record(order[i]!);
+    this.#release();
     return out;
   }
 
