@@ -97,10 +97,15 @@ function newFlowTable(options: BuildFlowsOptions, l7?: L7Engine): FlowTable {
   });
 }
 
-/** Ends every flow still live (the input is over) and returns all records, oldest first. */
-function finishRecords(table: FlowTable): FlowRecord[] {
+/**
+ * Ends every flow still live (the input is over). Its records, oldest first, become objects on
+ * the summary's first read of `records` (building them costs more than the flow table itself).
+ */
+function finishRecords(table: FlowTable): () => FlowRecord[] {
   table.finish();
-  return table.drain().sort((a, b) => a.startTime - b.startTime || a.flowId - b.flowId);
+  const batch = table.drainBatch();
+  let records: FlowRecord[] | undefined;
+  return () => records ??= batch.toSortedArray();
 }
 
 /** What one build ends with, file or live: the records and every stage's counters. */
@@ -114,8 +119,11 @@ function summarize(run: {
   started: number;
 }): FlowSummary {
   const { source, decoder, table } = run;
+  const records = finishRecords(table);
   return {
-    records: finishRecords(table),
+    get records() {
+      return records();
+    },
     flows: table.stats.flows,
     evictedFlows: table.stats.evicted,
     packets: run.packets,

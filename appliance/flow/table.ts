@@ -2,7 +2,7 @@ import type { DecodedPacket } from "../decode/mod.ts";
 import { CloseType, type FlowRecord } from "../wire/mod.ts";
 import { senderIsClient } from "./direction.ts";
 import { mix, readWord, tunnelKey } from "./key.ts";
-import { takeRecord } from "./record.ts";
+import { type FlowRecordBatch, RecordLog } from "./record.ts";
 import {
   ADDR,
   Bit,
@@ -139,7 +139,7 @@ export class FlowTable {
   readonly #maxFlows: number;
   readonly #observationPoints: readonly string[];
   readonly #onFlowEnd: ((slot: number) => void) | undefined;
-  #records: FlowRecord[] = [];
+  readonly #log = new RecordLog();
   #nextId: number;
   /** Start of the minute being counted; -1 before the first packet. */
   #minuteStart = -1;
@@ -398,9 +398,15 @@ export class FlowTable {
 
   /** The records emitted since the last call, in the order they were emitted. */
   drain(): FlowRecord[] {
-    const records = this.#records;
-    this.#records = [];
-    return records;
+    return this.drainBatch().toArray();
+  }
+
+  /**
+   * The records emitted since the last call, as rows: objects are made only when the batch is
+   * asked for them (see record.ts).
+   */
+  drainBatch(): FlowRecordBatch {
+    return this.#log.takeBatch(this.#observationPoints);
   }
 
   /**
@@ -479,13 +485,7 @@ export class FlowTable {
   }
 
   #emit(slot: number, closeType: number, endTime: number): void {
-    const point = this.#store.capturePoint(slot);
-    this.#records.push(takeRecord(this.#store, slot, {
-      minuteStart: this.#minuteStart,
-      endTime,
-      closeType,
-      observationPoint: this.#observationPoints[point] ?? "rest",
-    }));
+    this.#log.take(this.#store, slot, this.#minuteStart, endTime, closeType);
     this.stats.records++;
   }
 }
