@@ -22,8 +22,7 @@ import { createScratchDatabase, POSTGRES_URL } from "../support/db.ts";
 import { installLicenseWithCli, issueTestLicense } from "../support/license.ts";
 import { runDeno, startManager } from "../support/procs.ts";
 import { applianceIdOf, enrollWithCli } from "../support/appliance.ts";
-import { IN_CI, testWithTools } from "../support/tools.ts";
-import { eventually, NetLab, type Proc, run, spawn, words } from "../support/netlab.ts";
+import { eventually, labTest, NetLab, type Proc, run, spawn, words } from "../support/netlab.ts";
 import { openCaptureFile } from "../../appliance/capture/mod.ts";
 
 const DENO = Deno.execPath();
@@ -102,12 +101,6 @@ function apiOf(url: string, session: TestSession) {
     return { status: res.status, body: await res.json().catch(() => null) };
   };
 }
-
-const isRoot = Deno.uid() === 0;
-const labTest = isRoot || IN_CI ? testWithTools : (name: string) => {
-  console.warn(`skip: "${name}" needs root (network namespaces and packet sockets)`);
-  Deno.test({ name, ignore: true, fn: () => {} });
-};
 
 labTest(
   "a policy made in Chromium reaches the live agent: the kernel's vxlan device gets the frames, counters reach the pages; without the license nothing is sent",

@@ -7,18 +7,16 @@
  * point. Nothing is addressed outside the namespaces and the one host-side /30.
  */
 import assert from "node:assert/strict";
-import { IN_CI, testWithTools } from "../support/tools.ts";
 import { createScratchDatabase, POSTGRES_URL } from "../support/db.ts";
 import { managerAuthEnv, signInOverHttp, type TestSession } from "../support/auth.ts";
 import { installLicenseWithCli } from "../support/license.ts";
 import { runDeno, startManager } from "../support/procs.ts";
-import { eventually, NetLab, type Proc, words } from "../support/netlab.ts";
+import { eventually, labTest, NetLab, type Proc, words } from "../support/netlab.ts";
 import { applianceIdOf, enrollWithCli } from "../support/appliance.ts";
 
 const DENO = Deno.execPath();
 const REQUESTS = 8;
 const PORT = 8080;
-const isRoot = Deno.uid() === 0;
 
 /** Server and client namespaces joined by a veth pair; the server's also linked to the host. */
 const lab = new NetLab("ta", 200);
@@ -39,11 +37,6 @@ for (let i = 0; i < ${REQUESTS}; i++) {
 console.log("done");
 `;
 
-const liveTest = isRoot || IN_CI ? testWithTools : (name: string) => {
-  console.warn(`skip: "${name}" needs root (network namespaces and packet sockets)`);
-  Deno.test({ name, ignore: true, fn: () => {} });
-};
-
 interface ApiAnswer {
   status: number;
   // deno-lint-ignore no-explicit-any
@@ -60,7 +53,7 @@ function apiOf(url: string, session: TestSession) {
   };
 }
 
-liveTest(
+labTest(
   "appliance run captures on the capture point added through the manager's API, its flows reach flow_log, and disabling it stops the capture",
   ["ip"],
   async () => {

@@ -5,6 +5,16 @@
  * namespaces (and with them the veths). Addresses stay inside the namespaces and one host /30.
  */
 import { ROOT } from "./procs.ts";
+import { IN_CI, testWithTools } from "./tools.ts";
+
+/**
+ * A test that needs root (network namespaces, packet sockets) and `tools`: skipped with a
+ * message when not root or a tool is missing, but failing under CI=true.
+ */
+export const labTest: typeof testWithTools = Deno.uid() === 0 || IN_CI ? testWithTools : (name) => {
+  console.warn(`skip: "${name}" needs root (network namespaces and packet sockets)`);
+  Deno.test({ name, ignore: true, fn: () => {} });
+};
 
 export const words = (line: string) => line.trim().split(/\s+/);
 const DISABLE_IPV6 = "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; " +
