@@ -5,7 +5,7 @@
  * Real processes: `manager serve` (PostgreSQL with DATABASE_URL, else PGlite) and `appliance run`.
  */
 import assert from "node:assert/strict";
-import { createScratchDatabase, POSTGRES_URL } from "../support/db.ts";
+import { jsonApi, managerDatabase } from "../support/manager_process.ts";
 import { managerAuthEnv, signInOverHttp } from "../support/auth.ts";
 import { installLicenseWithCli } from "../support/license.ts";
 import { runDeno, spawnDeno, startManager } from "../support/procs.ts";
@@ -62,26 +62,14 @@ async function runUntil(
 
 Deno.test("appliance run: SIGTERM sends what it spooled at stop; manager away, kept for the next start", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "tapline-agent-stop-" });
-  const scratch = POSTGRES_URL === undefined ? undefined : await createScratchDatabase();
-  const env: Record<string, string> = scratch
-    ? { DATABASE_URL: scratch.url }
-    : { DATABASE_URL: "", TAPLINE_DATA_DIR: `${tmp}/manager` };
+  const database = await managerDatabase(tmp);
+  const env = database.env;
   let manager: Awaited<ReturnType<typeof startManager>> | undefined;
   try {
     await installLicenseWithCli(env, { modules: ["network_monitoring"] });
     manager = await startManager({ ...env, ...managerAuthEnv() });
     const session = await signInOverHttp(manager.url);
-    // deno-lint-ignore no-explicit-any
-    const api = async (path: string, method = "GET", body?: unknown): Promise<any> => {
-      const res = await fetch(`${manager!.url}${path}`, {
-        method,
-        headers: session.headers({ "content-type": "application/json" }),
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const answer = await res.json();
-      assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(answer)}`);
-      return answer;
-    };
+    const api = jsonApi(() => manager!.url, session);
     const stateDir = await enrollWithCli(manager.url, `${tmp}/appliance`, { session });
     const id = applianceIdOf(stateDir);
     // Small batches: at stop, many pcap_index batches are spooled (one request in flight at a time).
@@ -147,7 +135,7 @@ Deno.test("appliance run: SIGTERM sends what it spooled at stop; manager away, k
     );
   } finally {
     await manager?.stop();
-    await scratch?.drop();
+    await database.drop();
     await Deno.remove(tmp, { recursive: true });
   }
 });
