@@ -18,10 +18,12 @@ Commands:
   enroll --manager URL --token T [--name N]
       Exchange a one-time enrollment token for this appliance's own credential, kept in
       STATE/identity.json (mode 0600). The other fleet commands need it (exit 3 without).
-  run [--replay FILE] [--no-l7]
+  run [--replay FILE] [--no-l7] [--stop-timeout SECONDS]
       The agent: pulls its config from the manager (runs from the cached one when the
       manager is away), captures on the configured capture points (or replays FILE),
-      spools flow and request records, sends them and heartbeats until SIGTERM/SIGINT.
+      spools flow and request records, sends them and heartbeats until SIGTERM/SIGINT;
+      then sends what it spooled at stop for up to --stop-timeout (default 5) seconds,
+      keeping what the manager did not take for the next start.
   replay FILE [--batch-size N] [--manager URL] [--no-l7]
       Read a pcap file, build its flows and request logs, spool them as CBOR batches and
       send them to the manager; exits once the spool is drained. Resumable: run again after
@@ -138,7 +140,14 @@ export type Command =
     stateDir: string;
   }
   | (
-    & { kind: "run"; manager?: string; replay?: string; batchSize: number; l7: boolean }
+    & {
+      kind: "run";
+      manager?: string;
+      replay?: string;
+      batchSize: number;
+      l7: boolean;
+      stopTimeoutMs?: number;
+    }
     & StateSpec
     & FilterSpec
   )
@@ -165,6 +174,7 @@ const OPTIONS = {
   "spool-max-bytes": { type: "string" },
   replay: { type: "string" },
   "batch-size": { type: "string" },
+  "stop-timeout": { type: "string" },
   json: { type: "boolean" },
   interface: { type: "string" },
   seconds: { type: "string" },
@@ -207,6 +217,7 @@ const OPTIONS_OF: Record<string, readonly string[]> = {
     "state-dir",
     "spool-max-bytes",
     "no-l7",
+    "stop-timeout",
     "help",
   ],
   ...Object.fromEntries(CONSOLE_VIEWS.map((view) => [view, ["json", "state-dir", "help"]])),
@@ -454,8 +465,16 @@ const FLEET_PARSERS: Record<string, (rest: string[], c: FleetParseContext) => Co
     const manager = managerText === undefined ? undefined : checkManager(managerText, problems);
     const replay = text("replay");
     const filter = text("filter");
+    const stopText = text("stop-timeout");
+    const stopSeconds = stopText === undefined ? undefined : Number(stopText);
+    if (
+      stopSeconds !== undefined && (!(stopSeconds >= 0 && stopSeconds <= 600) || stopText === "")
+    ) {
+      problems.push("--stop-timeout: expected seconds, 0-600");
+    }
     return {
       kind: "run",
+      ...(stopSeconds === undefined ? {} : { stopTimeoutMs: Math.round(stopSeconds * 1000) }),
       ...(manager === undefined ? {} : { manager }),
       ...(replay === undefined ? {} : { replay }),
       ...(filter === undefined ? {} : { filter }),

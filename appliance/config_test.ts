@@ -93,6 +93,13 @@ Deno.test("parseConfig() reads enroll, run and the console views", () => {
     ok: true,
     command: { kind: "run", replay: "c.pcap", batchSize: 1000, l7: true, stateDir: "s" },
   });
+  const stopIn = parse(["run", "--stop-timeout", "2.5"]);
+  assert.ok(stopIn.ok && stopIn.command.kind === "run");
+  assert.equal(stopIn.command.stopTimeoutMs, 2500);
+  assert.deepEqual(parse(["run", "--stop-timeout", "soon"]), {
+    ok: false,
+    problems: ["--stop-timeout: expected seconds, 0-600"],
+  });
   assert.deepEqual(parse(["spool", "--json"]), {
     ok: true,
     command: { kind: "console", view: "spool", json: true, stateDir: "data/appliance" },

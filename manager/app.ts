@@ -122,7 +122,10 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.route("/distribution", distribution.page);
   app.route("/api/v1/distribution", distribution.api);
-  app.route("/", pcapAnalysisRoutes({ fleet, service: deps.pcap ??= new PcapService() }));
+  app.route(
+    "/",
+    pcapAnalysisRoutes({ fleet, service: deps.pcap ??= new PcapService(), policies: pcap }),
+  );
   app.get("/", (c) => c.redirect("/flows"));
 
   app.get("/static/:name", async (c) => {

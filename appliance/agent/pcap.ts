@@ -6,7 +6,13 @@
  */
 import type { CapturedPacket } from "../capture/mod.ts";
 import type { DecodedPacket } from "../decode/mod.ts";
-import { parsePcapPolicy, type PcapPolicy, PcapStore, PcapStoreError } from "../pcapstore/mod.ts";
+import {
+  parsePcapPolicy,
+  type PcapPolicy,
+  PcapStore,
+  PcapStoreError,
+  type PolicyProgress,
+} from "../pcapstore/mod.ts";
 import type { PcapIndexRecord } from "../wire/mod.ts";
 import type { ConfigDocument } from "./config_sync.ts";
 
@@ -48,14 +54,17 @@ export class AgentPcap {
   }
 
   /**
-   * Applies a config document: (re)opens the store when its policies or quota changed. Invalid
-   * policies are left out and said once (the manager checked them; an older manager may not).
+   * Applies a config document: (re)opens the store when its policies or quota changed; the
+   * policies that did not change go on from their counts (packet and byte limits, duration
+   * window). Invalid policies are left out and said once (the manager checked them; an older
+   * manager may not).
    */
   apply(doc: ConfigDocument | undefined): void {
     const settings = settingsOf(doc);
     const key = JSON.stringify(settings);
     if (key === this.#key && this.#store !== undefined) return;
     this.#key = key;
+    const resume = this.#store?.progress() ?? [];
     this.close();
     let policies: PcapPolicy[] = [];
     settings.pcap.forEach((raw, i) => {
@@ -65,7 +74,7 @@ export class AgentPcap {
     });
     // A filter libpcap refuses leaves its policy out instead of failing every packet.
     for (;;) {
-      const store = this.#open(policies, settings.storage);
+      const store = this.#open(policies, settings.storage, resume);
       try {
         store.checkFilters(DLT_EN10MB);
         this.#store = store;
@@ -86,9 +95,14 @@ export class AgentPcap {
     );
   }
 
-  #open(policies: PcapPolicy[], storage: ReturnType<typeof settingsOf>["storage"]): PcapStore {
+  #open(
+    policies: PcapPolicy[],
+    storage: ReturnType<typeof settingsOf>["storage"],
+    resume: readonly PolicyProgress[],
+  ): PcapStore {
     return PcapStore.open(this.dir, {
       policies,
+      resume,
       quotaBytes: storage.quotaBytes ?? undefined,
       quotaPercent: storage.quotaPercent ?? undefined,
       rotateSeconds: this.#rotateSeconds,

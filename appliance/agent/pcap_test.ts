@@ -73,3 +73,50 @@ Deno.test("AgentPcap keeps what the config's policies select and summarizes it p
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("AgentPcap: a policy or quota change keeps the packet/byte counts and duration window of the policies that did not change", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tapline-agent-pcap-limits-" });
+  const pcap = new AgentPcap({ stateDir: dir, log: () => {} });
+  try {
+    const { bytes } = generate({ flows: 40, seed: 5 });
+    const packets: Parameters<AgentPcap["offer"]>[0][] = [];
+    for (const source = openCapture(bytes); source.next();) {
+      packets.push({ ...source.packet, data: source.packet.data.slice() });
+    }
+    assert.ok(packets.length > 60, `${packets.length} packets`);
+    const offer = (from: number, to: number) => {
+      for (const p of packets.slice(from, to)) pcap.offer(p, undefined, "eth1");
+    };
+    const counters = (id: string) => pcap.store!.counters().find((c) => c.policy === id)!;
+    const capped = { id: "capped", maxPackets: 20 };
+    const window = { id: "window", durationSeconds: 1 };
+    pcap.apply(doc([capped, window]));
+    offer(0, 30);
+    assert.equal(counters("capped").kept, 20);
+    assert.equal(counters("capped").overLimit, 10);
+    const windowKept = counters("window").kept;
+    assert.ok(windowKept > 0);
+
+    // Another policy and a quota: the store reopens; "capped" stays at its limit, "window"
+    // stays in the window its first packet opened.
+    const before = pcap.store;
+    pcap.apply(doc([capped, window, { id: "new", maxPackets: 5 }], 50_000_000));
+    assert.notEqual(pcap.store, before, "reopened");
+    assert.equal(counters("capped").kept, 20, "not a fresh limit");
+    offer(30, 60);
+    assert.equal(counters("capped").kept, 20);
+    assert.equal(counters("capped").overLimit, 40);
+    assert.equal(counters("window").kept, windowKept, "the same duration window");
+    assert.equal(counters("new").kept, 5);
+
+    // A changed policy starts again.
+    pcap.apply(doc([{ ...capped, maxPackets: 25 }, window, { id: "new", maxPackets: 5 }]));
+    assert.equal(counters("capped").kept, 0);
+    assert.equal(counters("new").kept, 5, "unchanged");
+    offer(0, 30);
+    assert.equal(counters("capped").kept, 25);
+  } finally {
+    pcap.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -96,7 +96,12 @@ export interface RunCommand {
   spoolMaxBytes?: number;
   /** Parse application protocols and report request logs (default true). */
   l7?: boolean;
+  /** At a clean stop, how long to go on sending what is spooled (default 5 s). */
+  stopTimeoutMs?: number;
 }
+
+/** The default bound of the final drain at a clean stop. */
+export const STOP_TIMEOUT_MS = 5_000;
 
 /** Config pulls: every 3 s (the contract: ≤ 5 s, a change reaches the agent within 10 s). */
 const POLL_MS = 3_000;
@@ -590,7 +595,12 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
   await flush();
   distribution.close();
   await spoolCounters();
-  await sender.stop();
+  // What was spooled at stop (closed PCAP files' index, the last flows, counters) is sent now
+  // when the manager answers; the rest waits in the spool for the next start.
+  const left = await sender.drainAndStop(command.stopTimeoutMs ?? STOP_TIMEOUT_MS);
+  if (left > 0) {
+    log(`${left} spooled batches left for the next start (${sender.stats.lastError ?? "no time"})`);
+  }
   await spool.flush();
   await status(await heartbeat(), Date.now());
   for (const s of signals) Deno.removeSignalListener(s, onSignal);

@@ -31,6 +31,7 @@ export {
   PcapStoreError,
   type PcapStoreOptions,
   type PolicyCounters,
+  type PolicyProgress,
 } from "./store.ts";
 export { type FileRow, type FlowRow, type PacketQuery, PcapIndex } from "./flow_index.ts";
 export { extractPackets, type ExtractResult } from "./extract.ts";

@@ -34,9 +34,22 @@ export interface PcapStoreOptions {
   onFileClosed?: (file: FileRow, flows: readonly Omit<FlowRow, "fileId">[]) => void;
   /** Told each file the quotas evicted. */
   onFileEvicted?: (file: FileRow) => void;
+  /**
+   * What the policies used of their limits in a store open before (its `progress()`): a policy
+   * here unchanged goes on from its counts (packets, bytes, duration window) instead of from 0.
+   */
+  resume?: readonly PolicyProgress[];
 }
 
-/** Per-policy counters; cumulative since the store was opened. */
+/** A policy's use of its limits so far, to carry into a store reopened with the same policy. */
+export interface PolicyProgress {
+  policy: PcapPolicy;
+  counters: PolicyCounters;
+  /** When its first packet was kept (µs), -1 before. */
+  startedUs: number;
+}
+
+/** Per-policy counters; cumulative since the store was opened (or resumed: `resume`). */
 export interface PolicyCounters {
   policy: string;
   kept: number;
@@ -131,6 +144,24 @@ export class PcapStore {
       ? rotate
       : Math.max(MIN_ROTATE_BYTES, Math.floor(this.#quota / (4 * Math.max(1, enabled.length))));
     this.#states = enabled.map((p) => new PolicyState(p, Math.min(rotate, share)));
+    for (const s of this.#states) {
+      const same = JSON.stringify(s.policy);
+      const before = options.resume?.find((r) =>
+        r.policy.id === s.policy.id && JSON.stringify(r.policy) === same
+      );
+      if (before === undefined) continue;
+      Object.assign(s.counters, before.counters, { policy: s.policy.id });
+      s.startedUs = before.startedUs;
+    }
+  }
+
+  /** Each enabled policy's use of its limits, for `resume` when the store is reopened. */
+  progress(): PolicyProgress[] {
+    return this.#states.map((s) => ({
+      policy: s.policy,
+      counters: { ...s.counters },
+      startedUs: s.startedUs,
+    }));
   }
 
   /**

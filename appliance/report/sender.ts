@@ -103,6 +103,12 @@ export class SpoolSender {
   #options: SenderOptions;
   #url: string;
   #stop = new AbortController();
+  /** Aborted to end the backoff waits at once (a final drain tries every stream again). */
+  #wake = new AbortController();
+  /** Aborted when a final drain's time is up: requests in flight end. */
+  #cut = new AbortController();
+  /** During a final drain, the streams whose manager failed (they keep their batches). */
+  #gaveUp: Set<string> | undefined;
   #loops = new Map<string, Promise<void>>();
 
   constructor(spool: Spool, options: SenderOptions) {
@@ -123,6 +129,28 @@ export class SpoolSender {
   async stop(): Promise<void> {
     this.#stop.abort();
     await Promise.all(this.#loops.values());
+  }
+
+  /**
+   * A clean stop: sends what is spooled, then stops. Streams in backoff are tried again at once;
+   * a stream whose attempt fails (the manager away, 5xx, 401) is left as it is, and after
+   * `timeoutMs` the requests in flight are cut: what was not acked stays in the spool for the
+   * next start (the manager's seq dedup takes a batch it stored but did not answer in time).
+   * Resolves with the batches left in the spool.
+   */
+  async drainAndStop(timeoutMs: number): Promise<number> {
+    const gaveUp = this.#gaveUp = new Set<string>();
+    this.#wake.abort();
+    const deadline = Date.now() + Math.max(0, timeoutMs);
+    const streams = () => [...this.#loops.keys()];
+    const pending = () =>
+      streams().filter((s) => !gaveUp.has(s) && this.#spool.oldest(s) !== undefined);
+    while (pending().length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, Math.min(20, Math.max(1, deadline - Date.now()))));
+    }
+    this.#cut.abort();
+    await this.stop();
+    return streams().reduce((n, s) => n + (this.#spool.stats().streams[s]?.batches ?? 0), 0);
   }
 
   /** Whether `stream` has nothing left to send. */
@@ -176,6 +204,12 @@ export class SpoolSender {
         });
         continue;
       }
+      if (this.#gaveUp !== undefined || this.#cut.signal.aborted) {
+        // A final drain: this stream's batches wait for the next start.
+        this.#gaveUp?.add(stream);
+        this.stats.lastError = reason;
+        return;
+      }
       attempt++;
       this.stats.retries++;
       this.stats.lastError = reason;
@@ -194,7 +228,7 @@ export class SpoolSender {
           reason,
         });
       }
-      await sleep(delayMs, signal);
+      await sleep(delayMs, AbortSignal.any([signal, this.#wake.signal]));
     }
   }
 
@@ -213,7 +247,10 @@ export class SpoolSender {
           authorization: `Bearer ${this.#options.credential}`,
         },
         body: body as Uint8Array<ArrayBuffer>,
-        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 30_000),
+        signal: AbortSignal.any([
+          AbortSignal.timeout(this.#options.timeoutMs ?? 30_000),
+          this.#cut.signal,
+        ]),
       });
     } catch (err) {
       return { kind: "retry", reason: networkReason(err) };

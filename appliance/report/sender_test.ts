@@ -174,3 +174,57 @@ Deno.test("SpoolSender retries a manager that is down until it comes back", asyn
     await sender.stop();
   });
 });
+
+Deno.test("SpoolSender.drainAndStop sends what is spooled; manager away or too slow, it keeps the batches and stops in time", async () => {
+  await withDir(async (dir) => {
+    // Reachable: a stream in a long backoff (Retry-After 30 s) is tried again at once.
+    const spool = await spoolOf(`${dir}/a`, 4);
+    const manager = fakeManager([
+      () => new Response("busy", { status: 503, headers: { "retry-after": "30" } }),
+    ]);
+    const sender = new SpoolSender(spool, { manager: manager.url, credential: "tpla_x" });
+    try {
+      sender.start();
+      await until(() => sender.stats.retries === 1);
+      const started = performance.now();
+      assert.equal(await sender.drainAndStop(5_000), 0);
+      assert.ok(performance.now() - started < 2_000);
+      assert.deepEqual(manager.seqs, [1, 2, 3, 4]);
+    } finally {
+      await manager.close();
+    }
+
+    // Away (connection refused): the first failure ends the drain; nothing is lost.
+    const away = await spoolOf(`${dir}/b`, 3);
+    const closed = fakeManager([]);
+    await closed.close();
+    const left = new SpoolSender(away, { manager: closed.url, credential: "tpla_x" });
+    left.start();
+    const t0 = performance.now();
+    assert.equal(await left.drainAndStop(5_000), 3);
+    assert.ok(performance.now() - t0 < 2_000, "not the whole timeout");
+    assert.equal(away.oldest("flows")?.seq, 1);
+
+    // Too slow: the request in flight is cut at the timeout; the batch stays.
+    const slowSpool = await spoolOf(`${dir}/c`, 2);
+    const hang = Promise.withResolvers<void>();
+    const slow = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async () => {
+      await hang.promise;
+      return new Response("late", { status: 500 });
+    });
+    const late = new SpoolSender(slowSpool, {
+      manager: `http://127.0.0.1:${slow.addr.port}`,
+      credential: "tpla_x",
+    });
+    try {
+      late.start();
+      const t1 = performance.now();
+      assert.equal(await late.drainAndStop(300), 2);
+      const took = performance.now() - t1;
+      assert.ok(took >= 250 && took < 2_000, `${took} ms`);
+    } finally {
+      hang.resolve();
+      await slow.shutdown();
+    }
+  });
+});

@@ -39,4 +39,4 @@ export {
   TUNNEL_LABELS,
   TUNNELS,
 } from "./validate.ts";
-export { filterProblem } from "./pcap_check.ts";
+export { filterProblem } from "../libpcap/mod.ts";

@@ -3,7 +3,7 @@
 // `{ "vni": "must be an integer from 0 to 16777215" }`. The bounds are the appliance's
 // (appliance/distribute/types.ts), which checks the document again when it arrives.
 import { isIpText } from "../../appliance/wire/mod.ts";
-import { filterProblem } from "./pcap_check.ts";
+import { filterProblem } from "../libpcap/mod.ts";
 
 export const TUNNELS = ["vxlan", "gre", "erspan2", "erspan3"] as const;
 export type Tunnel = typeof TUNNELS[number];
@@ -241,7 +241,7 @@ export function checkPolicy(body: unknown, pointIds: ReadonlySet<number>): Valid
   if (typeof filter !== "string") f.fail("filter", "must be a tcpdump expression");
   else if (filter.length > 4096) f.fail("filter", "must be at most 4096 characters");
   else {
-    const problem = filterProblem(filter);
+    const problem = filterProblem(filter, { required: true });
     if (problem) f.fail("filter", problem);
   }
   const action = f.oneOf("action", ACTIONS, "distribute");

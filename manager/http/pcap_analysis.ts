@@ -26,6 +26,7 @@ import {
   PcapChannelError,
   pcapHref,
   type PcapParams,
+  type PcapPolicyService,
   type PcapService,
   printable,
   sequenceOf,
@@ -64,7 +65,28 @@ function timeText(us: number): string {
   return new Date(Math.floor(us / 1000)).toISOString().replace("T", " ").replace("Z", "");
 }
 
-export function pcapAnalysisRoutes(options: { fleet: FleetService; service: PcapService }): Hono {
+/** The Policy field: the manager's PCAP policies, and the asked id when it is none of them. */
+async function policyOptions(
+  policies: Pick<PcapPolicyService, "list"> | undefined,
+  asked: string,
+): Promise<{ value: string; label: string }[]> {
+  const options = [{ value: "", label: "Any" }];
+  for (const p of await policies?.list() ?? []) {
+    options.push({ value: String(p.id), label: `${p.name}${p.enabled ? "" : " (disabled)"}` });
+  }
+  // A store filled on the appliance itself (`appliance pcap-store`), or a deleted policy.
+  if (asked !== "" && !options.some((o) => o.value === asked)) {
+    options.push({ value: asked, label: `${asked} (not a policy of this manager)` });
+  }
+  return options;
+}
+
+export function pcapAnalysisRoutes(options: {
+  fleet: FleetService;
+  service: PcapService;
+  /** The PCAP policies offered in the Policy field. */
+  policies?: Pick<PcapPolicyService, "list">;
+}): Hono {
   const { fleet, service } = options;
   const app = new Hono();
 
@@ -230,7 +252,11 @@ export function pcapAnalysisRoutes(options: { fleet: FleetService; service: Pcap
             ...appliances.map((a) => ({ value: a.id, label: `${a.name} (${a.status})` })),
           ],
         },
-        { name: "policy", label: "Policy", placeholder: "any" },
+        {
+          name: "policy",
+          label: "Policy",
+          options: await policyOptions(options.policies, p.raw.policy ?? ""),
+        },
         { name: "proto", label: "Protocol", placeholder: "tcp, udp, 6…" },
         { name: "ip0", label: "IP 0", placeholder: "10.0.0.1" },
         { name: "port0", label: "Port 0", placeholder: "any" },

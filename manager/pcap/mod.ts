@@ -25,7 +25,7 @@ export {
   targets,
   wirePolicy,
 } from "./policies.ts";
-export { filterProblem, libpcapAvailable } from "./filter_check.ts";
+export { filterProblem, libpcapAvailable } from "../libpcap/mod.ts";
 export { type FlowKeyFields, markPcap, type PcapMarks } from "./flow_marks.ts";
 export {
   type Decoded,

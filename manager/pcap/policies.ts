@@ -8,7 +8,7 @@ import { parsePcapPolicy, type PcapPolicy, policyExpression } from "../../applia
 import type { Actor, AuditRecorder } from "../auth/mod.ts";
 import type { Database, Drizzle } from "../db/mod.ts";
 import { applianceConfig, pcapIndex, pcapPolicy, pcapStorage } from "../db/schema/mod.ts";
-import { filterProblem } from "./filter_check.ts";
+import { filterProblem } from "../libpcap/mod.ts";
 
 export type PcapErrorKind = "invalid" | "not_found" | "conflict";
 

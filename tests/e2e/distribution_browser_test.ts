@@ -20,152 +20,35 @@ import {
 } from "../support/auth.ts";
 import { createScratchDatabase, POSTGRES_URL } from "../support/db.ts";
 import { installLicenseWithCli, issueTestLicense } from "../support/license.ts";
-import { ROOT, runDeno, startManager } from "../support/procs.ts";
+import { runDeno, startManager } from "../support/procs.ts";
 import { applianceIdOf, enrollWithCli } from "../support/appliance.ts";
-import { IN_CI, testWithTools } from "../support/tools.ts";
+import { eventually, labTest, NetLab, type Proc, run, spawn, words } from "../support/netlab.ts";
 import { openCaptureFile } from "../../appliance/capture/mod.ts";
 
 const DENO = Deno.execPath();
-const OCTET = Deno.pid % 250;
-const CAP_IP = `10.212.${OCTET}.1`;
-const GEN_IP = `10.212.${OCTET}.2`;
-const HOST_IP = `10.213.${OCTET}.1`;
-const AGENT_IP = `10.213.${OCTET}.2`;
 const VNI = 77;
 const DATAGRAMS = 20;
-const DISABLE_IPV6 = "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; " +
-  "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6";
-const words = (line: string) => line.trim().split(/\s+/);
-
-async function run(command: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(command, { args, stdin: "null" }).output();
-  const d = new TextDecoder();
-  if (!out.success) throw new Error(`${command} ${args.join(" ")}: ${d.decode(out.stderr)}`);
-  return d.decode(out.stdout);
-}
-
-async function quietly(command: string, args: string[]): Promise<void> {
-  await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output()
-    .catch(() => {});
-}
-
-interface Proc {
-  output(): string;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
-}
-
-function spawn(command: string, args: string[]): Proc {
-  const child = new Deno.Command(command, {
-    args,
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let text = "";
-  const decoder = new TextDecoder();
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    for await (const chunk of s) text += decoder.decode(chunk, { stream: true });
-  };
-  const done = Promise.all([pump(child.stdout), pump(child.stderr)]);
-  let exited = false;
-  const status = child.status.then((s) => (exited = true, s));
-  return {
-    output: () => text,
-    async waitFor(pattern, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!pattern.test(text)) {
-        if (exited || Date.now() > deadline) {
-          throw new Error(`${command} ${args.join(" ")}: no ${pattern}\n${text}`);
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-    async stop(signal = "SIGTERM") {
-      if (!exited) {
-        try {
-          child.kill(signal);
-        } catch { /* already gone */ }
-      }
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* already gone */ }
-      }, 10_000);
-      const s = await status;
-      clearTimeout(timer);
-      await done;
-      return s;
-    },
-  };
-}
-
-async function eventually<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined> | T | undefined,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${last})` : ""}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /** The appliance's namespace (capture point + management link) and the traffic/receiver one. */
-class Lab {
-  readonly tap = `nd${Deno.pid}t`;
-  readonly gen = `nd${Deno.pid}g`;
-  readonly capIf = `nd${Deno.pid}c`;
-  readonly genIf = `nd${Deno.pid}x`;
-  readonly hostIf = `nd${Deno.pid}h`;
-  readonly agentIf = `nd${Deno.pid}a`;
+class Lab extends NetLab {
+  /** The appliance's namespace: the capture point and the management link. */
+  readonly tap = this.server;
+  /** The traffic namespace, with the kernel's vxlan device the copies go to. */
+  readonly gen = this.client;
+  readonly capIf = this.serverIf;
+  readonly genIf = this.clientIf;
 
-  async setUp(): Promise<void> {
-    for (const ns of [this.tap, this.gen]) {
-      await run("ip", words(`netns add ${ns}`));
-      await run("ip", [...words(`netns exec ${ns} sh -c`), DISABLE_IPV6]);
-      await run("ip", words(`-n ${ns} link set lo up`));
-    }
-    await run(
-      "ip",
-      words(`-n ${this.tap} link add ${this.capIf} type veth peer name ${this.genIf}
-        netns ${this.gen}`),
-    );
-    await run("ip", words(`-n ${this.tap} addr add ${CAP_IP}/30 dev ${this.capIf}`));
-    await run("ip", words(`-n ${this.tap} link set ${this.capIf} up`));
-    await run("ip", words(`-n ${this.gen} addr add ${GEN_IP}/30 dev ${this.genIf}`));
-    await run("ip", words(`-n ${this.gen} link set ${this.genIf} up`));
+  constructor() {
+    super("nd", 212);
+  }
+
+  override async setUp(): Promise<void> {
+    await super.setUp();
     await run(
       "ip",
       words(`-n ${this.gen} link add vx${VNI} type vxlan id ${VNI} dstport 4789
-        local ${GEN_IP} dev ${this.genIf}`),
+        local ${this.clientIp} dev ${this.genIf}`),
     );
     await run("ip", words(`-n ${this.gen} link set vx${VNI} up`));
-    await run(
-      "ip",
-      words(`link add ${this.hostIf} type veth peer name ${this.agentIf} netns ${this.tap}`),
-    );
-    await run("ip", words(`addr add ${HOST_IP}/30 dev ${this.hostIf}`));
-    await run("ip", words(`link set ${this.hostIf} up`));
-    await run("ip", words(`-n ${this.tap} addr add ${AGENT_IP}/30 dev ${this.agentIf}`));
-    await run("ip", words(`-n ${this.tap} link set ${this.agentIf} up`));
-  }
-
-  async tearDown(): Promise<void> {
-    for (const ns of [this.tap, this.gen]) await quietly("ip", ["netns", "del", ns]);
-    await quietly("ip", ["link", "del", this.hostIf]);
   }
 
   /** tcpdump in the traffic namespace, written to `file`, once it listens. */
@@ -198,6 +81,9 @@ class Lab {
   }
 }
 
+const lab = new Lab();
+const { serverIp: CAP_IP, clientIp: GEN_IP, hostIp: HOST_IP } = lab;
+
 async function framesOf(path: string): Promise<number[][]> {
   const source = await openCaptureFile(path);
   const frames: number[][] = [];
@@ -216,17 +102,10 @@ function apiOf(url: string, session: TestSession) {
   };
 }
 
-const isRoot = Deno.uid() === 0;
-const labTest = isRoot || IN_CI ? testWithTools : (name: string) => {
-  console.warn(`skip: "${name}" needs root (network namespaces and packet sockets)`);
-  Deno.test({ name, ignore: true, fn: () => {} });
-};
-
 labTest(
   "a policy made in Chromium reaches the live agent: the kernel's vxlan device gets the frames, counters reach the pages; without the license nothing is sent",
   ["ip", "tcpdump", CHROMIUM],
   async (t) => {
-    const lab = new Lab();
     const tmp = await Deno.makeTempDir({ prefix: "tapline-e2e-npb-" });
     const scratch = POSTGRES_URL === undefined ? undefined : await createScratchDatabase();
     const env: Record<string, string> = scratch

@@ -13,8 +13,7 @@ import { createScratchDatabase, POSTGRES_URL } from "../support/db.ts";
 import { installLicenseWithCli } from "../support/license.ts";
 import { startManager } from "../support/procs.ts";
 import { applianceIdOf, enrollWithCli } from "../support/appliance.ts";
-import { eventually, NetLab, type Proc, run, words } from "../support/netlab.ts";
-import { IN_CI, testWithTools } from "../support/tools.ts";
+import { eventually, labTest, NetLab, type Proc, run, words } from "../support/netlab.ts";
 
 const DENO = Deno.execPath();
 const HTTP_PORT = 8080;
@@ -75,13 +74,7 @@ function pcapFiles(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((e) => e.name).sort().map((n) => `${dir}/${n}`);
 }
 
-const isRoot = Deno.uid() === 0;
-const liveTest = isRoot || IN_CI ? testWithTools : (name: string) => {
-  console.warn(`skip: "${name}" needs root (network namespaces and packet sockets)`);
-  Deno.test({ name, ignore: true, fn: () => {} });
-};
-
-liveTest(
+labTest(
   "PCAP policies made in Chromium reach a live agent; stored files equal tcpdump's; quota evicts the oldest; flows get hasPcap",
   [CHROMIUM, "ip", "tcpdump", "tshark"],
   async (t) => {

@@ -7,177 +7,21 @@
  * point. Nothing is addressed outside the namespaces and the one host-side /30.
  */
 import assert from "node:assert/strict";
-import { IN_CI, testWithTools } from "../support/tools.ts";
 import { createScratchDatabase, POSTGRES_URL } from "../support/db.ts";
 import { managerAuthEnv, signInOverHttp, type TestSession } from "../support/auth.ts";
 import { installLicenseWithCli } from "../support/license.ts";
-import { ROOT, runDeno, startManager } from "../support/procs.ts";
+import { runDeno, startManager } from "../support/procs.ts";
+import { eventually, labTest, NetLab, type Proc, words } from "../support/netlab.ts";
 import { applianceIdOf, enrollWithCli } from "../support/appliance.ts";
 
 const DENO = Deno.execPath();
 const REQUESTS = 8;
 const PORT = 8080;
-const SERVER_IP = "10.200.0.1";
-const CLIENT_IP = "10.200.0.2";
-/** The host side of the management link: one /30 per test process. */
-const OCTET = Deno.pid % 250;
-const HOST_IP = `10.201.${OCTET}.1`;
-const AGENT_IP = `10.201.${OCTET}.2`;
-const DISABLE_IPV6 = "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; " +
-  "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6";
-const isRoot = Deno.uid() === 0;
-
-const words = (line: string) => line.trim().split(/\s+/);
-
-async function run(command: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(command, { args, cwd: ROOT, stdin: "null" }).output();
-  const text = new TextDecoder();
-  if (out.code !== 0) {
-    throw new Error(
-      `${command} ${args.join(" ")} failed (${out.code}): ${text.decode(out.stderr)}`,
-    );
-  }
-  return text.decode(out.stdout);
-}
-
-/** Never throws: for clean-up. */
-async function quietly(command: string, args: string[]): Promise<void> {
-  await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output()
-    .catch(() => {});
-}
-
-interface Proc {
-  pid: number;
-  output(): string;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  exited(): Promise<Deno.CommandStatus>;
-  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
-}
-
-function spawn(command: string, args: string[]): Proc {
-  const child = new Deno.Command(command, {
-    args,
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let text = "";
-  const decoder = new TextDecoder();
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
-  };
-  const done = Promise.all([pump(child.stdout), pump(child.stderr)]);
-  let exited = false;
-  const status = child.status.then((s) => (exited = true, s));
-  return {
-    pid: child.pid,
-    output: () => text,
-    async waitFor(pattern, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!pattern.test(text)) {
-        if (exited || Date.now() > deadline) {
-          throw new Error(`${command} ${args.join(" ")}: no ${pattern}\n${text}`);
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-    async exited() {
-      const s = await status;
-      await done;
-      return s;
-    },
-    async stop(signal = "SIGTERM") {
-      if (!exited) {
-        try {
-          child.kill(signal);
-        } catch { /* already gone */ }
-      }
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* already gone */ }
-      }, 10_000);
-      const s = await status;
-      clearTimeout(timer);
-      await done;
-      return s;
-    },
-  };
-}
-
-async function eventually<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined> | T | undefined,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${last})` : ""}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** Server and client namespaces joined by a veth pair; the server's also linked to the host. */
-class Lab {
-  readonly server = `ta${Deno.pid}s`;
-  readonly client = `ta${Deno.pid}c`;
-  readonly serverIf = `ta${Deno.pid}x`;
-  readonly clientIf = `ta${Deno.pid}y`;
-  readonly hostIf = `ta${Deno.pid}h`;
-  readonly agentIf = `ta${Deno.pid}a`;
-
-  async setUp(): Promise<void> {
-    for (const ns of [this.server, this.client]) {
-      await run("ip", words(`netns add ${ns}`));
-      await run("ip", [...words(`netns exec ${ns} sh -c`), DISABLE_IPV6]);
-      await run("ip", words(`-n ${ns} link set lo up`));
-    }
-    await run(
-      "ip",
-      words(`-n ${this.server} link add ${this.serverIf} type veth
-      peer name ${this.clientIf} netns ${this.client}`),
-    );
-    for (
-      const [ns, link, ip] of [[this.server, this.serverIf, SERVER_IP], [
-        this.client,
-        this.clientIf,
-        CLIENT_IP,
-      ]]
-    ) {
-      await run("ip", words(`-n ${ns} addr add ${ip}/30 dev ${link}`));
-      await run("ip", words(`-n ${ns} link set ${link} up`));
-    }
-    await run(
-      "ip",
-      words(`link add ${this.hostIf} type veth peer name ${this.agentIf} netns ${this.server}`),
-    );
-    await run("ip", words(`addr add ${HOST_IP}/30 dev ${this.hostIf}`));
-    await run("ip", words(`link set ${this.hostIf} up`));
-    await run("ip", words(`-n ${this.server} addr add ${AGENT_IP}/30 dev ${this.agentIf}`));
-    await run("ip", words(`-n ${this.server} link set ${this.agentIf} up`));
-  }
-
-  /** Deletes both namespaces (and with them both veth pairs); never throws. */
-  async tearDown(): Promise<void> {
-    for (const ns of [this.server, this.client]) await quietly("ip", ["netns", "del", ns]);
-    await quietly("ip", ["link", "del", this.hostIf]);
-  }
-
-  deno(ns: string, args: string[]): Proc {
-    return spawn("ip", ["netns", "exec", ns, DENO, ...args]);
-  }
-}
+const lab = new NetLab("ta", 200);
+const { serverIp: SERVER_IP, clientIp: CLIENT_IP, hostIp: HOST_IP } = lab;
+const deno = (ns: string, args: string[]) => lab.exec(ns, DENO, args);
 
 const SERVER_CODE = `
 Deno.serve({ hostname: "${SERVER_IP}", port: ${PORT}, onListen: () => console.log("serving") },
@@ -192,11 +36,6 @@ for (let i = 0; i < ${REQUESTS}; i++) {
 }
 console.log("done");
 `;
-
-const liveTest = isRoot || IN_CI ? testWithTools : (name: string) => {
-  console.warn(`skip: "${name}" needs root (network namespaces and packet sockets)`);
-  Deno.test({ name, ignore: true, fn: () => {} });
-};
 
 interface ApiAnswer {
   status: number;
@@ -214,11 +53,10 @@ function apiOf(url: string, session: TestSession) {
   };
 }
 
-liveTest(
+labTest(
   "appliance run captures on the capture point added through the manager's API, its flows reach flow_log, and disabling it stops the capture",
   ["ip"],
   async () => {
-    const lab = new Lab();
     const tmp = await Deno.makeTempDir({ prefix: "tapline-agent-live-" });
     const scratch = POSTGRES_URL === undefined ? undefined : await createScratchDatabase();
     const env: Record<string, string> = scratch
@@ -238,9 +76,9 @@ liveTest(
       });
       const id = applianceIdOf(stateDir);
 
-      const server = lab.deno(lab.server, ["eval", SERVER_CODE]);
+      const server = deno(lab.server, ["eval", SERVER_CODE]);
       procs.push(server);
-      const agent = lab.deno(
+      const agent = deno(
         lab.server,
         words(`run -A --unstable-net appliance/main.ts run --state-dir ${stateDir}`),
       );
@@ -287,7 +125,7 @@ liveTest(
       );
 
       // Real traffic across the veth.
-      const client = lab.deno(lab.client, ["eval", CLIENT_CODE]);
+      const client = deno(lab.client, ["eval", CLIENT_CODE]);
       procs.push(client);
       assert.equal((await client.exited()).code, 0, client.output());
 

@@ -6,7 +6,7 @@
  * reports must reach the manager's database and API.
  */
 import assert from "node:assert/strict";
-import { createScratchDatabase, POSTGRES_URL } from "../support/db.ts";
+import { jsonApi, managerDatabase } from "../support/manager_process.ts";
 import { managerAuthEnv, signInOverHttp } from "../support/auth.ts";
 import { installLicenseWithCli } from "../support/license.ts";
 import { spawnDeno, startManager } from "../support/procs.ts";
@@ -47,10 +47,8 @@ async function eventually<T>(what: string, ms: number, probe: () => Promise<T | 
 
 Deno.test("appliance run --replay distributes by the manager's policies and reports npb counters", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "tapline-npb-replay-" });
-  const scratch = POSTGRES_URL === undefined ? undefined : await createScratchDatabase();
-  const env: Record<string, string> = scratch
-    ? { DATABASE_URL: scratch.url }
-    : { DATABASE_URL: "", TAPLINE_DATA_DIR: `${tmp}/manager` };
+  const database = await managerDatabase(tmp);
+  const env = database.env;
   const receiver = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const received: Uint8Array[] = [];
   const receiving = (async () => {
@@ -64,17 +62,7 @@ Deno.test("appliance run --replay distributes by the manager's policies and repo
     await installLicenseWithCli(env, { modules: ["traffic_distribution"] });
     manager = await startManager({ ...env, ...managerAuthEnv() });
     const session = await signInOverHttp(manager.url);
-    // deno-lint-ignore no-explicit-any
-    const api = async (path: string, method = "GET", body?: unknown): Promise<any> => {
-      const res = await fetch(`${manager!.url}${path}`, {
-        method,
-        headers: session.headers({ "content-type": "application/json" }),
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const answer = await res.json();
-      assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(answer)}`);
-      return answer;
-    };
+    const api = jsonApi(() => manager!.url, session);
     const stateDir = await enrollWithCli(manager.url, `${tmp}/appliance`, { session });
     const id = applianceIdOf(stateDir);
     await api(`/api/v1/appliances/${id}`, "PATCH", {
@@ -147,7 +135,7 @@ Deno.test("appliance run --replay distributes by the manager's policies and repo
     receiver.close();
     await receiving;
     await manager?.stop();
-    await scratch?.drop();
+    await database.drop();
     await Deno.remove(tmp, { recursive: true });
   }
 });

@@ -281,6 +281,11 @@ for (const engine of testEngines()) {
         const text = await page.text();
         assert.match(text, /l4 0 8\nstart 6 6/);
         assert.match(text, /id="npb-counters"[^>]*hx-trigger="every 15s"/);
+        assert.match(
+          text,
+          /<form method="post" action="\/distribution\/policies\/\d+\/delete"[^>]*hx-confirm="Delete the policy &quot;form-policy&quot;\?"><input type="hidden" name="_csrf"[^>]*><button type="submit" class="btn btn-danger">Delete policy<\/button><\/form>/,
+          "the delete form, asking first",
+        );
         // The same URL answers htmx's refresh with the counters panel alone.
         const fragment = await request(ok.headers.get("location")!.split("?")[0]!, {
           headers: { cookie: s.cookie, "hx-request": "true", "hx-target": "npb-counters" },
@@ -362,6 +367,7 @@ for (const engine of testEngines()) {
           })).text();
           assert.match(html, /data-reach="unreachable"/);
           assert.match(html, /sendmmsg: Network is unreachable/);
+          assert.doesNotMatch(html, /Delete point/, "a viewer deletes nothing");
         },
       );
 

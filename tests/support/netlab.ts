@@ -5,6 +5,16 @@
  * namespaces (and with them the veths). Addresses stay inside the namespaces and one host /30.
  */
 import { ROOT } from "./procs.ts";
+import { IN_CI, testWithTools } from "./tools.ts";
+
+/**
+ * A test that needs root (network namespaces, packet sockets) and `tools`: skipped with a
+ * message when not root or a tool is missing, but failing under CI=true.
+ */
+export const labTest: typeof testWithTools = Deno.uid() === 0 || IN_CI ? testWithTools : (name) => {
+  console.warn(`skip: "${name}" needs root (network namespaces and packet sockets)`);
+  Deno.test({ name, ignore: true, fn: () => {} });
+};
 
 export const words = (line: string) => line.trim().split(/\s+/);
 const DISABLE_IPV6 = "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; " +
@@ -116,13 +126,19 @@ export class NetLab {
   readonly clientIf: string;
   readonly hostIf: string;
   readonly agentIf: string;
-  readonly serverIp = "10.210.0.1";
-  readonly clientIp = "10.210.0.2";
+  readonly serverIp: string;
+  readonly clientIp: string;
   readonly hostIp: string;
   readonly agentIp: string;
 
-  /** `tag`: 1-3 letters naming the test, so parallel test files never share a name. */
-  constructor(tag: string) {
+  /**
+   * `tag`: 1-3 letters naming the test, so parallel test files never share a name; `net`: the
+   * second octet of the lab's addresses (10.net.0.0/30 inside, 10.net+1.x.0/30 to the host), one
+   * per test file so that two labs never share a host-side address.
+   */
+  constructor(tag: string, net = 210) {
+    this.serverIp = `10.${net}.0.1`;
+    this.clientIp = `10.${net}.0.2`;
     const p = `${tag}${Deno.pid}`;
     [this.server, this.client] = [`${p}s`, `${p}c`];
     [this.serverIf, this.clientIf, this.hostIf, this.agentIf] = [
@@ -132,8 +148,8 @@ export class NetLab {
       `${p}a`,
     ];
     const octet = Deno.pid % 250;
-    this.hostIp = `10.211.${octet}.1`;
-    this.agentIp = `10.211.${octet}.2`;
+    this.hostIp = `10.${net + 1}.${octet}.1`;
+    this.agentIp = `10.${net + 1}.${octet}.2`;
   }
 
   async setUp(): Promise<void> {

@@ -3,6 +3,7 @@
 import type { VNode } from "preact";
 import { LineChart, type LineSeries, seriesColour } from "../components/line_chart.tsx";
 import { formatCount } from "../format.ts";
+import { CsrfField } from "../frame.tsx";
 
 /** Counts of one policy or point (sums over the chart's range, or one minute). */
 export interface CountsView {
@@ -112,5 +113,20 @@ export function CountersPanel(
         </table>
       </div>
     </section>
+  );
+}
+
+/** The delete form under a point's or a policy's editor (asks first with JavaScript). */
+export function DeleteForm(props: { action: string; what: string; name: string }): VNode {
+  return (
+    <form
+      method="post"
+      action={props.action}
+      class="panel-body inline-form"
+      hx-confirm={`Delete the ${props.what} "${props.name}"?`}
+    >
+      <CsrfField />
+      <button type="submit" class="btn btn-danger">{`Delete ${props.what}`}</button>
+    </form>
   );
 }

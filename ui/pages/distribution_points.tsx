@@ -4,7 +4,7 @@ import type { VNode } from "preact";
 import { ErrorBox, fieldAttrs, FormField, Notice, UtcTime } from "../components/mod.ts";
 import { CsrfField } from "../frame.tsx";
 import { Layout } from "../layout.tsx";
-import { CountersPanel, type CountersView, errorFor } from "./distribution_parts.tsx";
+import { CountersPanel, type CountersView, DeleteForm, errorFor } from "./distribution_parts.tsx";
 
 export interface ReachView {
   status: string;
@@ -249,15 +249,7 @@ export function PointPage(props: PointPageProps): VNode {
           )}
         </form>
         {props.canWrite && props.id !== undefined && (
-          <form
-            method="post"
-            action={`${BASE}/${props.id}/delete`}
-            class="panel-body inline-form"
-            hx-confirm={`Delete the point "${f.name}"?`}
-          >
-            <CsrfField />
-            <button type="submit" class="btn btn-danger">Delete point</button>
-          </form>
+          <DeleteForm action={`${BASE}/${props.id}/delete`} what="point" name={f.name} />
         )}
       </section>
     </Layout>

@@ -4,7 +4,7 @@ import type { VNode } from "preact";
 import { ErrorBox, fieldAttrs, FormField, Notice, UtcTime } from "../components/mod.ts";
 import { CsrfField } from "../frame.tsx";
 import { Layout } from "../layout.tsx";
-import { CountersPanel, type CountersView, errorFor } from "./distribution_parts.tsx";
+import { CountersPanel, type CountersView, DeleteForm, errorFor } from "./distribution_parts.tsx";
 
 export interface PolicyRowView {
   id: number;
@@ -373,15 +373,7 @@ export function PolicyPage(props: PolicyPageProps): VNode {
           )}
         </form>
         {props.canWrite && props.id !== undefined && (
-          <form
-            method="post"
-            action={`${BASE}/${props.id}/delete`}
-            class="panel-body inline-form"
-            hx-confirm={`Delete the policy "${f.name}"?`}
-          >
-            <CsrfField />
-            <button type="submit" class="btn btn-danger">Delete policy</button>
-          </form>
+          <DeleteForm action={`${BASE}/${props.id}/delete`} what="policy" name={f.name} />
         )}
       </section>
     </Layout>
