@@ -26,4 +26,5 @@ export {
 } from "./table.ts";
 export { type FirstPacket, isServicePort, senderIsClient, SERVICE_PORTS } from "./direction.ts";
 export { TcpState } from "./tcp.ts";
+export { type SecondCounterOptions, SecondCounters } from "./seconds.ts";
 export { CLOSE_TYPE_NAMES, CloseType, type FlowRecord, flowRecordColumns } from "../wire/mod.ts";
