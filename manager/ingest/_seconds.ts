@@ -38,7 +38,9 @@ export function secondLine(appliance: string, r: SecondRecord, tagger?: Tagger):
     new Date(r.time / 1000).toISOString()
   }\t${r.captureNic}\t${r.observationPoint}\t${r.ip0}\t${r.ip1}\t${r.protocol}\t${r.serverPort}\t${r.packetTx}\t${r.packetRx}\t${r.byteTx}\t${r.byteRx}\t${r.newFlow}\t${r.closedFlow}\t${r.rstCount}`;
   if (tagger !== undefined) {
-    for (const t of [tagger.tag(r.ip0, 0, r.protocol), tagger.tag(r.ip1, r.serverPort, r.protocol)]) {
+    for (
+      const t of [tagger.tag(r.ip0, 0, r.protocol), tagger.tag(r.ip1, r.serverPort, r.protocol)]
+    ) {
       line += `\t${copyText(t.region)}\t${copyText(t.vpc)}\t${copyText(t.subnet)}\t${
         copyText(t.host)
       }\t${copyText(t.service)}\t${copyText(t.podNs)}\t${copyText(t.pod)}`;

@@ -61,9 +61,9 @@ export function ResourceResults(props: ResourcePageProps): VNode {
       <section class="panel" aria-labelledby="res-chart">
         <header class="panel-header">
           <h2 id="res-chart">{chart.label} by {props.groupLabel.toLowerCase()}</h2>
-          <p class="panel-meta" id="res-resolution">
+          <span class="panel-meta" id="res-resolution">
             {resolutionText(props.bucketSeconds)} (from {props.seriesSource})
-          </p>
+          </span>
         </header>
         <div class="panel-body chart-body">
           <LineChart

@@ -1,4 +1,13 @@
-import { bigint, index, inet, integer, pgTable, smallint, text, timestamp } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  index,
+  inet,
+  integer,
+  pgTable,
+  smallint,
+  text,
+  timestamp,
+} from "drizzle-orm/pg-core";
 
 /**
  * Per-second network metrics for the last hour (issue #9), from the appliance's `metrics_1s`
