@@ -23,6 +23,7 @@ const COUNTERS = 6;
 /** Key fields per slot: IP version, protocol, server port. */
 const META = 3;
 const RST_FLAG = 0x04;
+const IPV4_CACHE = 65_536;
 
 export interface SecondCounterOptions {
   /** Observation point of the capture point (as the flow table's); `"rest"` by default. */
@@ -48,10 +49,12 @@ export class SecondCounters {
   #stamp = new Float64Array(0);
   #touched = new Int32Array(0);
   #touchedCount = 0;
-  /** Key text and addresses of each slot's flow, made at its first fold. */
-  #keys: (string | undefined)[] = [];
+  /** Key text and addresses of each slot's flow, made at its first fold ("": not yet). */
+  #keys: string[] = [];
   #ip0: string[] = [];
   #ip1: string[] = [];
+  /** IPv4 text by address: flows repeat addresses (cleared when it grows past a bound). */
+  #ipv4Text = new Map<number, string>();
   /** Start of the open second, µs; -1 before the first packet. */
   #second = -1;
   #open = new Map<string, SecondRecord>();
@@ -114,13 +117,17 @@ export class SecondCounters {
   /** The first packet of a flow (as seen here) in `slot`: its key, and one new flow. */
   #begin(p: DecodedPacket, slot: number, dir: number, flowId: number): void {
     this.#flowId[slot] = flowId;
-    this.#keys[slot] = undefined;
+    this.#keys[slot] = "";
     const a = slot * 32;
     const size = p.ipVersion === 4 ? 4 : 16;
     const client = dir === 0 ? p.srcOffset : p.dstOffset;
     const server = dir === 0 ? p.dstOffset : p.srcOffset;
-    this.#addr.set(p.buffer.subarray(client, client + size), a);
-    this.#addr.set(p.buffer.subarray(server, server + size), a + 16);
+    const b = p.buffer;
+    const addr = this.#addr;
+    for (let i = 0; i < size; i++) {
+      addr[a + i] = b[client + i]!;
+      addr[a + 16 + i] = b[server + i]!;
+    }
     const m = slot * META;
     this.#meta[m] = p.ipVersion;
     this.#meta[m + 1] = p.protocol;
@@ -133,6 +140,19 @@ export class SecondCounters {
     this.#counts[c + NEW]!++;
   }
 
+  #ipText(at: number, version: number): string {
+    if (version !== 4) return formatAddress(this.#addr, at, version);
+    const a = this.#addr;
+    const word = ((a[at]! << 24) | (a[at + 1]! << 16) | (a[at + 2]! << 8) | a[at + 3]!) >>> 0;
+    let text = this.#ipv4Text.get(word);
+    if (text === undefined) {
+      if (this.#ipv4Text.size >= IPV4_CACHE) this.#ipv4Text.clear();
+      text = formatAddress(a, at, 4);
+      this.#ipv4Text.set(word, text);
+    }
+    return text;
+  }
+
   #touch(slot: number, c: number): void {
     this.#stamp[slot] = this.#second;
     // A slot ended and reused within the second is listed again: rare, so the list may grow.
@@ -142,17 +162,23 @@ export class SecondCounters {
       this.#touched = longer;
     }
     this.#touched[this.#touchedCount++] = slot;
-    this.#counts.fill(0, c, c + COUNTERS);
+    const n = this.#counts;
+    n[c] = 0;
+    n[c + 1] = 0;
+    n[c + 2] = 0;
+    n[c + 3] = 0;
+    n[c + 4] = 0;
+    n[c + 5] = 0;
   }
 
   /** Moves a slot's counts of the open second into its key's record (made if needed). */
   #fold(slot: number): SecondRecord {
-    let key = this.#keys[slot];
+    let key = this.#keys[slot]!;
     const m = slot * META;
-    if (key === undefined) {
+    if (key === "") {
       const version = this.#meta[m]!;
-      this.#ip0[slot] = formatAddress(this.#addr, slot * 32, version);
-      this.#ip1[slot] = formatAddress(this.#addr, slot * 32 + 16, version);
+      this.#ip0[slot] = this.#ipText(slot * 32, version);
+      this.#ip1[slot] = this.#ipText(slot * 32 + 16, version);
       key = `${this.#ip0[slot]}|${this.#ip1[slot]}|${this.#meta[m + 1]}|${this.#meta[m + 2]}`;
       this.#keys[slot] = key;
     }
@@ -225,6 +251,12 @@ export class SecondCounters {
     const stamp = grown(this.#stamp, (n) => new Float64Array(n), 1);
     stamp.fill(-1, this.#capacity);
     this.#stamp = stamp;
+    // Plain arrays kept packed (no holes) as the typed ones grow.
+    for (let i = this.#keys.length; i < capacity; i++) {
+      this.#keys.push("");
+      this.#ip0.push("");
+      this.#ip1.push("");
+    }
     if (this.#touched.length < capacity) {
       this.#touched = grown(this.#touched, (n) => new Int32Array(n), 1);
     }
