@@ -5,7 +5,8 @@
  * and RTT, retransmissions, zero windows, SRT/ART, close type). It emits one
  * {@link FlowRecord} per flow per natural minute, and a last one when the flow ends (closed,
  * timed out, evicted, or live when the input ends). The client is the SYN sender, else the side
- * off the well-known/service port, else the first sender.
+ * off the well-known/service port, else the first sender. Beside the table, {@link SecondCounters}
+ * folds the same packets into per-second counters per (client, server, protocol, server port).
  *
  * ```ts
  * const table = new FlowTable();

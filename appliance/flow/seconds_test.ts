@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { generate } from "../../tests/tools/gen_pcap.ts";
 import { readPcap } from "../capture/mod.ts";
+import { eth, ipv4, packetOf, udp } from "../decode/_testing.ts";
+import { Decoder, DecodeStatus } from "../decode/mod.ts";
 import { buildFlows } from "../pipeline.ts";
+import { FlowTable, SecondCounters } from "./mod.ts";
 import type { FlowRecord, SecondRecord } from "../wire/mod.ts";
 
 interface Tally {
@@ -130,4 +133,56 @@ Deno.test("SecondCounters: per key, the seconds add up to the flow-log records",
 Deno.test("buildFlows() without `seconds` counts no seconds", () => {
   const { bytes } = generate({ flows: 10, durationS: 10 });
   assert.equal(buildFlows(readPcap(bytes)).seconds, undefined);
+});
+
+Deno.test("SecondCounters.advance() ends seconds by the wall clock; a late packet joins the open one", () => {
+  const decoder = new Decoder();
+  const table = new FlowTable();
+  const seconds = new SecondCounters({ observationPoint: "s" });
+  const t0 = Date.UTC(2026, 11, 5, 10, 0, 0) * 1000;
+  const send = (timeUs: number, fromClient: boolean) => {
+    const frame = eth(
+      0x0800,
+      fromClient
+        ? ipv4({ protocol: 17, src: [10, 0, 0, 1], dst: [10, 0, 0, 2] }, udp(40000, 53, [1, 2]))
+        : ipv4({ protocol: 17, src: [10, 0, 0, 2], dst: [10, 0, 0, 1] }, udp(53, 40000, [3])),
+    );
+    assert.equal(decoder.decode(packetOf(frame, { timeUs })), DecodeStatus.Ok);
+    const side = table.add(decoder.out);
+    seconds.count(decoder.out, side, table.flowIdOf(side >> 1));
+  };
+  send(t0 + 100, true);
+  send(t0 + 900_000, false);
+  seconds.advance(t0 + 999_999);
+  assert.deepEqual(seconds.drain(), []);
+  seconds.advance(t0 + 1_200_000);
+  const [first, ...rest] = seconds.drain();
+  assert.deepEqual(rest, []);
+  assert.deepEqual(
+    { ...first },
+    {
+      time: t0,
+      ipVersion: 4,
+      ip0: "10.0.0.1",
+      ip1: "10.0.0.2",
+      protocol: 17,
+      serverPort: 53,
+      captureNic: 0,
+      observationPoint: "s",
+      packetTx: 1,
+      packetRx: 1,
+      byteTx: 44,
+      byteRx: 43,
+      newFlow: 1,
+      closedFlow: 0,
+      rstCount: 0,
+    },
+  );
+  // Timestamped before the open second (the clock moved on): counted into it.
+  send(t0 + 950_000, true);
+  seconds.finish();
+  const [late] = seconds.drain();
+  assert.equal(late!.time, t0 + 1_000_000);
+  assert.equal(late!.packetTx, 1);
+  assert.equal(late!.newFlow, 0);
 });
