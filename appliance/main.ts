@@ -122,6 +122,7 @@ async function captureFlows(
   live: LiveSpec,
   filter: string | undefined,
   l7: boolean,
+  seconds = false,
 ): Promise<FlowSummary & { capture?: CaptureStats }> {
   const source = openLiveCapture(live.point.interface, { backend: live.backend });
   const signals = ["SIGINT", "SIGTERM"] as const;
@@ -137,6 +138,7 @@ async function captureFlows(
       durationMs: live.seconds === undefined ? undefined : live.seconds * 1000,
       observationPoint: live.point.observationPoint,
       filter,
+      seconds,
       ...(l7 ? { l7: {} } : {}),
     });
     say(`capture on ${live.point.interface}: ${describeCapture(summary.capture)}`);
@@ -152,14 +154,19 @@ async function captureFlows(
  */
 async function readFlows(
   input: PacketInput & FilterSpec & { l7?: boolean },
+  seconds = false,
 ): Promise<(FlowSummary & { capture?: CaptureStats }) | undefined> {
   const file = input.file;
   const l7 = input.l7 === true;
   let summary: FlowSummary & { capture?: CaptureStats };
   try {
     summary = input.live
-      ? await captureFlows(input.live, input.filter, l7)
-      : await buildFlowsFromFile(input.file, { filter: input.filter, ...(l7 ? { l7: {} } : {}) });
+      ? await captureFlows(input.live, input.filter, l7, seconds)
+      : await buildFlowsFromFile(input.file, {
+        filter: input.filter,
+        seconds,
+        ...(l7 ? { l7: {} } : {}),
+      });
   } catch (err) {
     if (err instanceof CaptureError) {
       say(
@@ -191,7 +198,8 @@ async function replay(command: Extract<Command, { kind: "replay" }>): Promise<nu
   const started = performance.now();
   const identity = await loadIdentity(command.stateDir);
   if (identity === undefined) throw notEnrolled(command.stateDir);
-  const summary = await readFlows(command);
+  // The per-second metrics (stream metrics_1s) go with the flows.
+  const summary = await readFlows(command, true);
   if (summary === undefined) return 1;
   const sendStarted = performance.now();
   const sent = await replayRecords(identity, summary.records, {
@@ -201,6 +209,7 @@ async function replay(command: Extract<Command, { kind: "replay" }>): Promise<nu
     spoolMaxBytes: command.spoolMaxBytes,
     sourcePath: command.file,
     requests: summary.requests,
+    seconds: summary.seconds,
     log: say,
   });
   const records = summary.records;
@@ -393,6 +402,7 @@ function agentDeps(): AgentDeps {
     readFile: async (path, { filter, l7, onPacket, tap }) => {
       const s = await buildFlowsFromFile(path, {
         filter,
+        seconds: true,
         onPacket,
         tap,
         ...(l7 ? { l7: {} } : {}),
@@ -405,6 +415,7 @@ function agentDeps(): AgentDeps {
       const done = buildFlowsLive(source, {
         observationPoint: point.observationPoint,
         filter: options.filter,
+        seconds: true,
         onPacket: options.onPacket,
         tap: options.tap,
         ...(options.l7 ? { l7: {} } : {}),

@@ -18,7 +18,8 @@ import {
   Decoder,
   DecodeStatus,
 } from "./decode/mod.ts";
-import { type FlowRecord, FlowTable, type FlowTimeouts } from "./flow/mod.ts";
+import { type FlowRecord, FlowTable, type FlowTimeouts, SecondCounters } from "./flow/mod.ts";
+import type { SecondRecord } from "./wire/mod.ts";
 import { L7Engine, type L7Options, type L7Stats, type RequestRecord } from "./l7/mod.ts";
 import { filterOptionsFor, PacketFilter } from "./policy/mod.ts";
 
@@ -29,6 +30,8 @@ export interface FlowSummary {
   requests?: RequestRecord[];
   /** What the L7 parsers counted (with `l7`). */
   l7?: L7Stats;
+  /** With `seconds`: per-second network counters (stream `metrics_1s`), oldest first. */
+  seconds?: SecondRecord[];
   /** Flows (a flow has one record per minute it saw packets in). */
   flows: number;
   /** Flows reported early to stay within the table's bound on live flows. */
@@ -69,6 +72,8 @@ export interface BuildFlowsOptions {
   filter?: string;
   /** Parse application protocols into request logs (`requests` in the summary). */
   l7?: L7Options;
+  /** Count per-second network metrics (`seconds` in the summary; flow/seconds.ts). */
+  seconds?: boolean;
   /**
    * Sees every packet that passed `filter`, with its decoding when it decoded (the PCAP store).
    * Both objects are reused for the next packet: copy what must outlive the call.
@@ -87,14 +92,28 @@ export interface PacketTap {
   flush(): void;
 }
 
-function newFlowTable(options: BuildFlowsOptions, l7?: L7Engine): FlowTable {
-  return new FlowTable({
-    onFlowEnd: l7 === undefined ? undefined : (slot) => l7.flowEnded(slot),
+function newFlowTable(
+  options: BuildFlowsOptions,
+  l7?: L7Engine,
+  seconds?: SecondCounters,
+): FlowTable {
+  const table: FlowTable = new FlowTable({
+    onFlowEnd: l7 === undefined && seconds === undefined ? undefined : (slot) => {
+      l7?.flowEnded(slot);
+      seconds?.ended(slot, table.clock);
+    },
     firstFlowId: options.firstFlowId,
     observationPoints: options.observationPoint === undefined ? [] : [options.observationPoint],
     timeouts: options.timeouts,
     maxFlows: options.maxFlows,
   });
+  return table;
+}
+
+function newSecondCounters(options: BuildFlowsOptions): SecondCounters | undefined {
+  return options.seconds === true
+    ? new SecondCounters({ observationPoint: options.observationPoint })
+    : undefined;
 }
 
 /**
@@ -113,6 +132,7 @@ function summarize(run: {
   source: PacketSource;
   decoder: Decoder;
   table: FlowTable;
+  seconds: SecondCounters | undefined;
   filter: PacketFilter | undefined;
   packets: number;
   bytes: number;
@@ -120,10 +140,12 @@ function summarize(run: {
 }): FlowSummary {
   const { source, decoder, table } = run;
   const records = finishRecords(table);
+  run.seconds?.finish();
   return {
     get records() {
       return records();
     },
+    ...(run.seconds === undefined ? {} : { seconds: run.seconds.drain() }),
     flows: table.stats.flows,
     evictedFlows: table.stats.evicted,
     packets: run.packets,
@@ -148,7 +170,8 @@ export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}
   const l7 = options.l7 === undefined
     ? undefined
     : new L7Engine({ observationPoint: options.observationPoint, ...options.l7 });
-  const table = newFlowTable(options, l7);
+  const seconds = newSecondCounters(options);
+  const table = newFlowTable(options, l7, seconds);
   const out = decoder.out;
   const filter = options.filter === undefined
     ? undefined
@@ -166,10 +189,21 @@ export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}
     onPacket?.(source.packet, ok ? out : undefined);
     if (!ok) continue;
     const side = table.add(out);
-    if (l7 !== undefined && side >= 0) l7.add(out, side, table.flowIdOf(side >> 1));
+    if (side < 0) continue;
+    if (l7 !== undefined) l7.add(out, side, table.flowIdOf(side >> 1));
+    seconds?.count(out, side, table.flowIdOf(side >> 1));
   }
   tap?.flush();
-  const summary = summarize({ source, decoder, table, filter, packets, bytes, started });
+  const summary = summarize({
+    source,
+    decoder,
+    table,
+    seconds,
+    filter,
+    packets,
+    bytes,
+    started,
+  });
   if (l7 !== undefined) {
     l7.finish();
     summary.requests = l7.drain().sort((a, b) => a.startTime - b.startTime || a.flowId - b.flowId);
@@ -200,6 +234,8 @@ export interface LiveProgress {
   records: FlowRecord[];
   /** With `l7`: request-log records completed since the last call. */
   requests?: RequestRecord[];
+  /** With `seconds`: per-second records of the seconds ended since the last call. */
+  seconds?: SecondRecord[];
   packets: number;
   bytes: number;
   notIp: number;
@@ -235,7 +271,8 @@ export async function buildFlowsLive(
   const l7 = options.l7 === undefined
     ? undefined
     : new L7Engine({ observationPoint: options.observationPoint, ...options.l7 });
-  const table = newFlowTable(options, l7);
+  const seconds = newSecondCounters(options);
+  const table = newFlowTable(options, l7, seconds);
   const out = decoder.out;
   let packets = 0;
   let bytes = 0;
@@ -253,7 +290,9 @@ export async function buildFlowsLive(
       onPacket?.(source.packet, ok ? out : undefined);
       if (!ok) continue;
       const side = table.add(out);
-      if (l7 !== undefined && side >= 0) l7.add(out, side, table.flowIdOf(side >> 1));
+      if (side < 0) continue;
+      if (l7 !== undefined) l7.add(out, side, table.flowIdOf(side >> 1));
+      seconds?.count(out, side, table.flowIdOf(side >> 1));
     }
     packets += n;
     if (n > 0) tap?.flush();
@@ -268,9 +307,11 @@ export async function buildFlowsLive(
       if (await source.wait(Math.min(left, 250))) drain(LIVE_SLICE);
       // Live flows time out and minutes end by the wall clock, also when no packet comes.
       table.advance(Date.now() * 1000);
+      seconds?.advance(Date.now() * 1000);
       options.onProgress?.({
         records: table.drain(),
         ...(l7 === undefined ? {} : { requests: l7.drain() }),
+        ...(seconds === undefined ? {} : { seconds: seconds.drain() }),
         packets,
         bytes,
         notIp: decoder.notIp,
@@ -284,7 +325,16 @@ export async function buildFlowsLive(
   } finally {
     await source.close();
   }
-  const summary = summarize({ source, decoder, table, filter, packets, bytes, started });
+  const summary = summarize({
+    source,
+    decoder,
+    table,
+    seconds,
+    filter,
+    packets,
+    bytes,
+    started,
+  });
   if (l7 !== undefined) {
     l7.finish();
     summary.requests = l7.drain().sort((a, b) => a.startTime - b.startTime || a.flowId - b.flowId);

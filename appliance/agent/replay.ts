@@ -5,7 +5,7 @@
  */
 import { SpoolSender } from "../report/mod.ts";
 import type { Spool, StreamStats } from "../spool/mod.ts";
-import type { FlowRecord, RequestRecord } from "../wire/mod.ts";
+import type { FlowRecord, RequestRecord, SecondRecord } from "../wire/mod.ts";
 import { AgentError } from "./errors.ts";
 import type { Identity } from "./identity.ts";
 import {
@@ -15,6 +15,7 @@ import {
   spoolFlows,
   spoolRequests,
   type SpoolRequestsResult,
+  spoolSeconds,
 } from "./spooling.ts";
 
 export interface ReplayOptions {
@@ -27,6 +28,8 @@ export interface ReplayOptions {
   sourcePath?: string;
   /** Request-log records of the same capture, sent as stream `requests`. */
   requests?: readonly RequestRecord[];
+  /** Per-second network metrics of the same capture, sent as stream `metrics_1s`. */
+  seconds?: readonly SecondRecord[];
   /** A retry, a refused batch: one line each. */
   log?: (line: string) => void;
   /** Sender backoff, for tests. */
@@ -120,7 +123,7 @@ export async function replayRecords(
     });
     // Sending starts at once: earlier runs' batches first, then these as they are spooled.
     const before = spool.stats().streams;
-    const streams = ["flows", "requests", "events"];
+    const streams = ["flows", "requests", "events", "metrics_1s"];
     sender.start(streams);
     let spooled;
     let requests: SpoolRequestsResult | undefined;
@@ -139,6 +142,13 @@ export async function replayRecords(
           applianceId: identity.applianceId,
           batchSize: options.batchSize,
           sourceId: sourceId === undefined ? undefined : `${sourceId}|requests`,
+        });
+      }
+      if (options.seconds !== undefined) {
+        await spoolSeconds(spool, options.seconds, {
+          applianceId: identity.applianceId,
+          batchSize: options.batchSize,
+          sourceId: sourceId === undefined ? undefined : `${sourceId}|seconds`,
         });
       }
       while (!streams.every((stream) => sender.drained(stream))) {

@@ -306,22 +306,24 @@ Deno.test("replay of a refusing manager exits 1 and keeps the refused batches in
       const r = await run(["replay", pcap, "--state-dir", dir]);
       assert.equal(r.code, 1);
       const lines = r.stderr.trim().split("\n");
-      // One flows batch and one requests batch (10 flows, some HTTP and DNS), in either order.
+      // One flows batch, one requests batch (10 flows, some HTTP and DNS) and one per-second
+      // metrics batch, in any order.
       assert.deepEqual(
         lines.slice(0, -1).map((l) =>
           /^appliance: (\w+) batch \d+ \(\d+ records\) rejected: (.*)$/.exec(l)?.slice(1)
         ).sort(),
         [
           ["flows", "HTTP 403: batch.appliance does not match"],
+          ["metrics_1s", "HTTP 403: batch.appliance does not match"],
           ["requests", "HTTP 403: batch.appliance does not match"],
         ],
       );
-      assert.match(lines.at(-1)!, /refused 2 batch\(es\); they are kept in .*\/spool\/rejected\/$/);
+      assert.match(lines.at(-1)!, /refused 3 batch\(es\); they are kept in .*\/spool\/rejected\/$/);
       const spool = await run(["spool", "--json", "--state-dir", dir]);
       assert.equal(spool.code, 0);
       const view = JSON.parse(spool.stdout);
-      assert.equal(view.rejectedFiles, 2);
-      for (const stream of ["flows", "requests"]) {
+      assert.equal(view.rejectedFiles, 3);
+      for (const stream of ["flows", "requests", "metrics_1s"]) {
         assert.equal(
           view.streams.find((s: { stream: string }) => s.stream === stream).rejectedBatches,
           1,

@@ -8,7 +8,13 @@ import type { CapturedPacket } from "../capture/mod.ts";
 import type { DecodedPacket } from "../decode/mod.ts";
 import { SpoolSender } from "../report/mod.ts";
 import type { Spool } from "../spool/mod.ts";
-import { encodeBatch, type FlowRecord, type RequestRecord, WIRE_VERSION } from "../wire/mod.ts";
+import {
+  encodeBatch,
+  type FlowRecord,
+  type RequestRecord,
+  type SecondRecord,
+  WIRE_VERSION,
+} from "../wire/mod.ts";
 import { type CapturePointConfig, ConfigSync, DEFAULT_REPORTING } from "./config_sync.ts";
 import { notEnrolled } from "./errors.ts";
 import {
@@ -27,6 +33,7 @@ import {
   spoolFlows,
   spoolPcapIndex,
   spoolRequests,
+  spoolSeconds,
 } from "./spooling.ts";
 import { CpuMeter, disk, linkState, memory } from "./system.ts";
 import { AgentPcap } from "./pcap.ts";
@@ -50,6 +57,8 @@ export interface SourceCounters {
 export interface SourceRecords {
   records: FlowRecord[];
   requests?: RequestRecord[];
+  /** Per-second network metrics (stream `metrics_1s`). */
+  seconds?: SecondRecord[];
 }
 
 export interface CaptureHandle {
@@ -167,7 +176,7 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
       }
     },
   });
-  sender.start(["flows", "requests", "events", "pcap_index", "npb_counters"]);
+  sender.start(["flows", "requests", "events", "pcap_index", "npb_counters", "metrics_1s"]);
   // Opened now so that files a killed agent left half-written are recovered at startup.
   const pcap = new AgentPcap({ stateDir, log });
   pcap.apply(sync.current?.document);
@@ -180,16 +189,21 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
   // Flow and request records wait here until a batch is full or flushSeconds passed.
   let pending: FlowRecord[] = [];
   let pendingRequests: RequestRecord[] = [];
+  let pendingSeconds: SecondRecord[] = [];
   let spooledRecords = 0;
   let spooledRequests = 0;
   let flushing: Promise<void> = Promise.resolve();
   const flush = () => {
     const records = pending;
     const requests = pendingRequests;
+    const seconds = pendingSeconds;
     const stored = pcap.drain();
     pending = [];
     pendingRequests = [];
-    if (records.length === 0 && requests.length === 0 && stored.length === 0) return flushing;
+    pendingSeconds = [];
+    if (
+      records.length === 0 && requests.length === 0 && stored.length === 0 && seconds.length === 0
+    ) return flushing;
     const options = { applianceId: identity.applianceId, batchSize: reporting().batchRecords };
     flushing = flushing.then(async () => {
       try {
@@ -213,12 +227,18 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
       } catch (err) {
         log(`cannot spool ${requests.length} request records: ${(err as Error).message}`);
       }
+      try {
+        if (seconds.length > 0) await spoolSeconds(spool, seconds, options);
+      } catch (err) {
+        log(`cannot spool ${seconds.length} per-second records: ${(err as Error).message}`);
+      }
     });
     return flushing;
   };
   const take = (made: SourceRecords) => {
     for (const r of made.records) pending.push(r);
     if (made.requests !== undefined) { for (const r of made.requests) pendingRequests.push(r); }
+    if (made.seconds !== undefined) { for (const r of made.seconds) pendingSeconds.push(r); }
     const batch = reporting().batchRecords;
     if (pending.length >= batch || pendingRequests.length >= batch) flush();
   };
@@ -561,6 +581,9 @@ export async function runAgent(command: RunCommand, deps: AgentDeps): Promise<nu
           sourceId: `${sourceId}|requests`,
         });
       if (q !== undefined) spooledRequests += q.spooled;
+      if (read.seconds !== undefined) {
+        await spoolSeconds(spool, read.seconds, { ...options, sourceId: `${sourceId}|seconds` });
+      }
       const earlier = r.skipped + (q?.skipped ?? 0);
       log(
         `replayed ${command.replay}: ${r.spooled} flow records${

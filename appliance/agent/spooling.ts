@@ -13,6 +13,7 @@ import {
   type ReportBatch,
   REQUEST_FIELDS,
   type RequestRecord,
+  type SecondRecord,
   STREAM_SPECS,
   type StreamRecords,
   WIRE_VERSION,
@@ -86,7 +87,7 @@ interface SpoolOptions {
  * record spooled exactly once over the runs). `keep` may leave records of a batch out; the
  * checkpoint counts them as done.
  */
-async function spoolStream<S extends "flows" | "requests" | "pcap_index">(
+async function spoolStream<S extends "flows" | "requests" | "pcap_index" | "metrics_1s">(
   spool: Spool,
   stream: S,
   records: readonly StreamRecords[S][],
@@ -140,6 +141,18 @@ export function spoolFlows(
   options: SpoolOptions,
 ): Promise<SpoolFlowsResult> {
   return spoolStream(spool, "flows", records, options);
+}
+
+/**
+ * Spools per-second network metrics as stream `metrics_1s` (a replay's `sourceId` must differ
+ * from its flows', as for requests).
+ */
+export function spoolSeconds(
+  spool: Spool,
+  records: readonly SecondRecord[],
+  options: SpoolOptions,
+): Promise<SpoolFlowsResult> {
+  return spoolStream(spool, "metrics_1s", records, options);
 }
 
 /** Spools the PCAP index summary as stream `pcap_index`. */

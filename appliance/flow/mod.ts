@@ -5,7 +5,8 @@
  * and RTT, retransmissions, zero windows, SRT/ART, close type). It emits one
  * {@link FlowRecord} per flow per natural minute, and a last one when the flow ends (closed,
  * timed out, evicted, or live when the input ends). The client is the SYN sender, else the side
- * off the well-known/service port, else the first sender.
+ * off the well-known/service port, else the first sender. Beside the table, {@link SecondCounters}
+ * folds the same packets into per-second counters per (client, server, protocol, server port).
  *
  * ```ts
  * const table = new FlowTable();
@@ -27,4 +28,5 @@ export {
 export { type FirstPacket, isServicePort, senderIsClient, SERVICE_PORTS } from "./direction.ts";
 export { TcpState } from "./tcp.ts";
 export type { FlowRecordBatch } from "./record.ts";
+export { type SecondCounterOptions, SecondCounters } from "./seconds.ts";
 export { CLOSE_TYPE_NAMES, CloseType, type FlowRecord, flowRecordColumns } from "../wire/mod.ts";

@@ -85,6 +85,7 @@ export {
 } from "./pcap_policy.ts";
 export { checkPcapIndex, type PcapIndexRecord } from "./pcap_index_record.ts";
 export { checkNpbCounters, NPB_COUNT_FIELDS, type NpbCounterRecord } from "./npb_record.ts";
+export { checkSecond, SECOND_COUNT_FIELDS, type SecondRecord } from "./second_record.ts";
 export {
   checkPcapTask,
   DEFAULT_EXTRACT_PACKETS,

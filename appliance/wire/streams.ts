@@ -15,6 +15,7 @@ import type { RequestRecord } from "./request_record.ts";
 import { checkRequest } from "./request_check.ts";
 import { checkPcapIndex, type PcapIndexRecord } from "./pcap_index_record.ts";
 import { checkNpbCounters, type NpbCounterRecord } from "./npb_record.ts";
+import { checkSecond, type SecondRecord } from "./second_record.ts";
 
 /** The record type of each stream. */
 export interface StreamRecords {
@@ -23,6 +24,7 @@ export interface StreamRecords {
   requests: RequestRecord;
   pcap_index: PcapIndexRecord;
   npb_counters: NpbCounterRecord;
+  metrics_1s: SecondRecord;
 }
 export type Stream = keyof StreamRecords;
 
@@ -42,6 +44,11 @@ export const STREAM_SPECS: { readonly [S in Stream]: StreamSpec } = {
   requests: { since: 2, check: (record, at) => checkRequest(record, at, isIpText) },
   pcap_index: { since: 2, check: (record, at) => checkPcapIndex(record, at, isIpText) },
   npb_counters: { since: 2, check: (record, at) => checkNpbCounters(record, at) },
+  metrics_1s: {
+    since: 2,
+    check: (record, at) =>
+      checkSecond(record, at, { isIp: isIpText, observationPoints: OBSERVATION_POINT_SET }),
+  },
 };
 
 export const STREAMS: readonly Stream[] = Object.keys(STREAM_SPECS) as Stream[];

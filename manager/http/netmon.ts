@@ -168,6 +168,8 @@ export function netmonRoutes(deps: AppDeps): { page: Hono; api: Hono } {
       fromMs: range.fromMs,
       toMs: range.toMs,
       source: result.source,
+      seriesSource: result.seriesSource,
+      bucketSeconds: result.bucketSeconds,
       rows: result.rows.map((r) => ({ ...r, href: drillHref(filters.group, r.key, raw) })),
       series: result.series,
       sortHref: (m) => href("/network/resource", { ...raw, sort: m }),

@@ -82,7 +82,7 @@ export async function storeBatch(
   }
   // Partitions first, outside the transaction, so the partition cache never names a table
   // that a rolled-back transaction created.
-  await partitions.ensure(handler.table, times);
+  if (handler.table !== "network_metrics_1s") await partitions.ensure(handler.table, times);
   const method = options.method ?? defaultLoadMethod(database);
   const key = [batch.appliance, batch.stream];
   try {
@@ -120,7 +120,7 @@ export async function storeBatch(
     if (/no partition of relation/.test(String((err as Error)?.message))) {
       // Retention dropped a partition this process still had in its cache: forget the cache,
       // so the appliance's retry (503) creates it again.
-      partitions.forget(handler.table);
+      if (handler.table !== "network_metrics_1s") partitions.forget(handler.table);
     } else if (isDataError(err)) {
       throw new RejectedValueError(
         `the database refused a value: ${(err as Error).message}`,

@@ -10,6 +10,7 @@ import {
   type NpbCounterRecord,
   type PcapIndexRecord,
   type RequestRecord,
+  type SecondRecord,
   type Stream,
   type StreamRecords,
 } from "../../appliance/wire/mod.ts";
@@ -17,10 +18,14 @@ import type { PartitionedTable } from "../db/mod.ts";
 import { FLOW_TAG_COLUMNS, type Tagger } from "../inventory/mod.ts";
 import { REQUEST_COLUMNS, requestLine, requestTimeMs } from "../requests/mod.ts";
 import { copyText } from "./_tx.ts";
+import { SECOND_COLUMNS, SECOND_TAG_COLUMNS, secondLine } from "./_seconds.ts";
 
 export interface StreamHandler<R> {
-  /** The time-partitioned table the rows go to. */
-  table: PartitionedTable;
+  /**
+   * The table the rows go to: time-partitioned (daily partitions made on demand), or the plain
+   * `network_metrics_1s` (pruned to the last hour by `manager/netmon/seconds.ts`).
+   */
+  table: PartitionedTable | "network_metrics_1s";
   /** COPY column list, in the order {@link StreamHandler.line} writes them. */
   columns: readonly string[];
   /** The row's partition time, ms since the epoch. */
@@ -152,10 +157,19 @@ const npbCounters: StreamHandler<NpbCounterRecord> = {
     }\t${r.lastSendAt}\n`,
 };
 
+const metrics1s: StreamHandler<SecondRecord> = {
+  table: "network_metrics_1s",
+  columns: SECOND_COLUMNS,
+  tagColumns: SECOND_TAG_COLUMNS,
+  timeMs: (r) => Math.floor(r.time / 1000),
+  line: secondLine,
+};
+
 export const STREAM_HANDLERS: { readonly [S in Stream]: StreamHandler<StreamRecords[S]> } = {
   flows,
   events,
   requests,
   pcap_index: pcapIndex,
   npb_counters: npbCounters,
+  metrics_1s: metrics1s,
 };

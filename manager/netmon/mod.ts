@@ -57,6 +57,7 @@ export {
   type ResourceRow,
   type ResourceSeries,
 } from "./resource.ts";
+export { pruneSeconds, SECOND_METRICS, SECONDS_KEPT_MS } from "./seconds.ts";
 export { MEASURES, minuteRuns, RollupJob, type RollupJobOptions, rollupRange } from "./rollup.ts";
 export {
   defaultThresholds,

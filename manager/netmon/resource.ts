@@ -6,6 +6,7 @@ import { bucketSecondsFor } from "../query/mod.ts";
 import { dimensionOf, METRIC_BY_KEY, METRICS } from "./dimensions.ts";
 import type { NetmonFilters, TimeRange } from "./params.ts";
 import { HOUR_MS } from "./rollup.ts";
+import { SECOND_METRICS } from "./seconds.ts";
 
 /** Ranges longer than this are read from the hourly table, rounded out to whole hours. */
 const HOURLY_ABOVE_MS = 6 * HOUR_MS;
@@ -23,9 +24,12 @@ export interface ResourceSeries {
 
 export interface ResourceResult {
   range: TimeRange;
+  /** The chart's resolution: 1 when it reads the per-second table. */
   bucketSeconds: number;
-  /** The table the data came from. */
+  /** The table the rows came from. */
   source: "network_metrics_1m" | "network_metrics_1h" | "network_metrics_dim_1h";
+  /** The table the chart came from: per second for a range of at most an hour that has them. */
+  seriesSource: ResourceResult["source"] | "network_metrics_1s";
   rows: ResourceRow[];
   series: ResourceSeries[];
 }
@@ -107,7 +111,21 @@ export async function queryResources(
 
   const span = range.toMs - range.fromMs;
   const minBucket = source === "network_metrics_1h" ? 3600 : 60;
-  const bucketSeconds = Math.max(minBucket, bucketSecondsFor(span));
+  let bucketSeconds = Math.max(minBucket, bucketSecondsFor(span));
+  let seriesSource: ResourceResult["seriesSource"] = source;
+  let seriesFrom = from;
+  let seriesWhere = where;
+  if (
+    rows.length > 0 && span <= HOUR_MS && SECOND_METRICS.has(chartMetric.key) &&
+    await hasSeconds(database, metricsWhere(filters, range))
+  ) {
+    seriesSource = "network_metrics_1s";
+    bucketSeconds = 1;
+    seriesFrom = dim.key === "ip"
+      ? sql`network_metrics_1s cross join lateral (values (ip_0), (ip_1)) as side(ip)`
+      : sql`network_metrics_1s`;
+    seriesWhere = metricsWhere(filters, range);
+  }
   let series: ResourceSeries[] = [];
   if (rows.length > 0) {
     const bucket =
@@ -115,7 +133,8 @@ export async function queryResources(
     const keys = rows.map((r) => r.key);
     const points = await database.rows<{ bucket: string | Date; key: string; v: unknown }>(sql`
       select ${bucket} as bucket, ${key} as key, ${sql.raw(chartMetric.sql)} as v
-      from ${from} where ${where} and ${key} in (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})
+      from ${seriesFrom} where ${seriesWhere}
+      and ${key} in (${sql.join(keys.map((k) => sql`${k}`), sql`, `)})
       group by 1, 2 order by 1`);
     const byKey = new Map(keys.map((k) => [k, [] as { t: number; v: number }[]]));
     for (const p of points) {
@@ -123,5 +142,11 @@ export async function queryResources(
     }
     series = keys.map((k) => ({ key: k, points: byKey.get(k)! }));
   }
-  return { range, bucketSeconds, source, rows, series };
+  return { range, bucketSeconds, source, seriesSource, rows, series };
+}
+
+/** Whether the per-second table has a row in the range (the last hour is kept). */
+async function hasSeconds(database: Database, where: SQL): Promise<boolean> {
+  const found = await database.rows(sql`select 1 from network_metrics_1s where ${where} limit 1`);
+  return found.length > 0;
 }

@@ -5,6 +5,7 @@
 import { sql } from "drizzle-orm";
 import { type Database, dayStart } from "../db/mod.ts";
 import { dimensions, rolledTagDimensions } from "./dimensions.ts";
+import { pruneSeconds } from "./seconds.ts";
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -265,6 +266,8 @@ export class RollupJob {
       total = { minutes: total.minutes + r.minutes, rows: total.rows + r.rows };
     }
     for (const d of dirty) this.#lastId = Math.max(this.#lastId, Number(d.top));
+    // The per-second table keeps the last hour only (seconds.ts).
+    await pruneSeconds(this.database, this.#options.now());
     return total;
   }
 }

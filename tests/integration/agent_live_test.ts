@@ -7,6 +7,7 @@
  * point. Nothing is addressed outside the namespaces and the one host-side /30.
  */
 import assert from "node:assert/strict";
+import postgres from "postgres";
 import { createScratchDatabase, POSTGRES_URL } from "../support/db.ts";
 import { managerAuthEnv, signInOverHttp, type TestSession } from "../support/auth.ts";
 import { installLicenseWithCli } from "../support/license.ts";
@@ -167,6 +168,27 @@ labTest(
         assert.equal(r.observationPoint, "s");
         assert.equal(r.ip0, CLIENT_IP);
         assert.equal(r.ip1, SERVER_IP);
+      }
+      if (scratch !== undefined) {
+        // The per-second metrics (stream metrics_1s) of the same packets, flushed every second:
+        // at the capture point's observation point, at least the flow rows' packets.
+        const db = postgres(scratch.url, { max: 1, onnotice: () => {} });
+        try {
+          const [second] = await db<{ packets: number; points: string[] }[]>`
+            select coalesce(sum(packet_tx + packet_rx), 0)::int as packets,
+              array_agg(distinct observation_point) as points
+            from network_metrics_1s
+            where appliance_id = ${id} and server_port = ${PORT} and host(ip_1) = ${SERVER_IP}`;
+          const flowPackets = rows.reduce(
+            (n: number, r: { packetTx: number; packetRx: number }) => n + r.packetTx + r.packetRx,
+            0,
+          );
+          assert.ok(second!.packets >= flowPackets, `${second!.packets} < ${flowPackets}`);
+          assert.ok(second!.packets >= REQUESTS * 7);
+          assert.deepEqual(second!.points, ["s"]);
+        } finally {
+          await db.end();
+        }
       }
       const stats = await api(`/api/v1/appliances/${id}`);
       const capture = stats.body.lastHeartbeat.capturePoints[0];

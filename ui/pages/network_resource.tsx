@@ -19,6 +19,9 @@ export interface ResourcePageProps {
   fromMs: number;
   toMs: number;
   source: string;
+  /** The chart's table and bucket (1: the per-second table of the last hour). */
+  seriesSource: string;
+  bucketSeconds: number;
   rows: { key: string; values: Record<string, number>; href?: string; sortHrefs?: never }[];
   series: LineSeries[];
   /** The URL of this view sorted by a metric. */
@@ -43,6 +46,13 @@ export function NetworkResourcePage(props: ResourcePageProps): VNode {
   );
 }
 
+/** What one point of the chart stands for. */
+function resolutionText(seconds: number): string {
+  if (seconds === 1) return "Resolution: 1 second";
+  if (seconds < 3600) return `Resolution: ${seconds / 60} min`;
+  return `Resolution: ${seconds / 3600} h`;
+}
+
 /** The chart and the table: what a filter change replaces (htmx asks the same URL). */
 export function ResourceResults(props: ResourcePageProps): VNode {
   const chart = props.metrics.find((m) => m.key === props.metric)!;
@@ -51,6 +61,9 @@ export function ResourceResults(props: ResourcePageProps): VNode {
       <section class="panel" aria-labelledby="res-chart">
         <header class="panel-header">
           <h2 id="res-chart">{chart.label} by {props.groupLabel.toLowerCase()}</h2>
+          <span class="panel-meta" id="res-resolution">
+            {resolutionText(props.bucketSeconds)} (from {props.seriesSource})
+          </span>
         </header>
         <div class="panel-body chart-body">
           <LineChart

@@ -31,6 +31,7 @@ export {
 } from "./fleet.ts";
 export { invHost, invPod, invRegion, invService, invSubnet, invVpc } from "./inventory.ts";
 export { networkMetrics1h, networkMetrics1m, networkMetricsDim1h } from "./netmon.ts";
+export { networkMetrics1s } from "./netmon_1s.ts";
 export { applianceEvent, ingestStream } from "./ingest.ts";
 export { requestLog } from "./request_log.ts";
 export { pcapIndex, pcapPolicy, pcapStorage } from "./pcap.ts";
