@@ -140,12 +140,17 @@ function summarize(run: {
 }): FlowSummary {
   const { source, decoder, table } = run;
   const records = finishRecords(table);
-  run.seconds?.finish();
+  // Per-second records stay rows until read, as flow records do.
+  const counters = run.seconds;
+  counters?.finish();
+  let seconds: SecondRecord[] | undefined;
   return {
     get records() {
       return records();
     },
-    ...(run.seconds === undefined ? {} : { seconds: run.seconds.drain() }),
+    get seconds() {
+      return counters === undefined ? undefined : seconds ??= counters.drain();
+    },
     flows: table.stats.flows,
     evictedFlows: table.stats.evicted,
     packets: run.packets,
@@ -190,8 +195,10 @@ export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}
     if (!ok) continue;
     const side = table.add(out);
     if (side < 0) continue;
-    if (l7 !== undefined) l7.add(out, side, table.flowIdOf(side >> 1));
-    seconds?.count(out, side, table.flowIdOf(side >> 1));
+    if (l7 === undefined && seconds === undefined) continue;
+    const flowId = table.flowIdOf(side >> 1);
+    l7?.add(out, side, flowId);
+    seconds?.count(out, side, flowId);
   }
   tap?.flush();
   const summary = summarize({
@@ -290,9 +297,10 @@ export async function buildFlowsLive(
       onPacket?.(source.packet, ok ? out : undefined);
       if (!ok) continue;
       const side = table.add(out);
-      if (side < 0) continue;
-      if (l7 !== undefined) l7.add(out, side, table.flowIdOf(side >> 1));
-      seconds?.count(out, side, table.flowIdOf(side >> 1));
+      if (side < 0 || (l7 === undefined && seconds === undefined)) continue;
+      const flowId = table.flowIdOf(side >> 1);
+      l7?.add(out, side, flowId);
+      seconds?.count(out, side, flowId);
     }
     packets += n;
     if (n > 0) tap?.flush();

@@ -186,3 +186,33 @@ Deno.test("SecondCounters.advance() ends seconds by the wall clock; a late packe
   assert.equal(late!.packetTx, 1);
   assert.equal(late!.newFlow, 0);
 });
+
+/** Runs a capture through a flow table and `SecondCounters` made with `options`. */
+function countSeconds(bytes: Uint8Array, maxKeys?: number): SecondRecord[] {
+  const decoder = new Decoder();
+  const seconds = new SecondCounters({ maxKeys });
+  const table: FlowTable = new FlowTable({
+    onFlowEnd: (slot) => seconds.ended(slot, table.clock),
+  });
+  const source = readPcap(bytes);
+  while (source.next()) {
+    if (decoder.decode(source.packet) !== DecodeStatus.Ok) continue;
+    const side = table.add(decoder.out);
+    if (side >= 0) seconds.count(decoder.out, side, table.flowIdOf(side >> 1));
+  }
+  table.finish();
+  seconds.finish();
+  return seconds.drain();
+}
+
+Deno.test("SecondCounters: forgetting keys between seconds changes no record", () => {
+  const { bytes } = generate({ flows: 300, durationS: 60, seed: 11, scenarios: true });
+  const text = (records: SecondRecord[]) => records.map((r) => JSON.stringify(r)).sort();
+  const kept = countSeconds(bytes);
+  // Four keys kept: the key table is emptied at almost every second's end, and live flows
+  // look their keys up again (their packets must still count under the same key).
+  const forgetting = countSeconds(bytes, 4);
+  assert.ok(kept.length > 100, `${kept.length} records`);
+  assert.ok(new Set(kept.map(keyOf)).size > 20, "many keys");
+  assert.deepEqual(text(forgetting), text(kept));
+});
