@@ -168,6 +168,47 @@ function summarize(run: {
   };
 }
 
+/**
+ * What both builds, file and live, do with each packet: tap (PCAP store, distribution), filter,
+ * decode, the flow table, then L7 and per-second counters with the packet's flow id.
+ */
+class PacketPath {
+  packets = 0;
+  bytes = 0;
+  readonly tap: PacketTap | undefined;
+  readonly #onPacket: BuildFlowsOptions["onPacket"];
+
+  constructor(
+    readonly decoder: Decoder,
+    readonly table: FlowTable,
+    readonly l7: L7Engine | undefined,
+    readonly seconds: SecondCounters | undefined,
+    options: BuildFlowsOptions,
+    linkType: number,
+    public filter?: PacketFilter,
+  ) {
+    this.tap = options.tap?.(linkType);
+    this.#onPacket = options.onPacket;
+  }
+
+  handle(packet: CapturedPacket): void {
+    this.packets++;
+    this.bytes += packet.originalLength;
+    this.tap?.process(packet);
+    if (this.filter !== undefined && !this.filter.matches(packet)) return;
+    const decoder = this.decoder;
+    const ok = decoder.decode(packet) === DecodeStatus.Ok;
+    this.#onPacket?.(packet, ok ? decoder.out : undefined);
+    if (!ok) return;
+    const out = decoder.out;
+    const side = this.table.add(out);
+    if (side < 0 || (this.l7 === undefined && this.seconds === undefined)) return;
+    const flowId = this.table.flowIdOf(side >> 1);
+    this.l7?.add(out, side, flowId);
+    this.seconds?.count(out, side, flowId);
+  }
+}
+
 /** Reads every packet of `source` into flows. */
 export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}): FlowSummary {
   const started = performance.now();
@@ -177,30 +218,13 @@ export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}
     : new L7Engine({ observationPoint: options.observationPoint, ...options.l7 });
   const seconds = newSecondCounters(options);
   const table = newFlowTable(options, l7, seconds);
-  const out = decoder.out;
   const filter = options.filter === undefined
     ? undefined
     : new PacketFilter(options.filter, source.linkType, filterOptionsFor(source));
-  const onPacket = options.onPacket;
-  let packets = 0;
-  let bytes = 0;
-  const tap = options.tap?.(source.linkType);
-  while (source.next()) {
-    packets++;
-    bytes += source.packet.originalLength;
-    tap?.process(source.packet);
-    if (filter !== undefined && !filter.matches(source.packet)) continue;
-    const ok = decoder.decode(source.packet) === DecodeStatus.Ok;
-    onPacket?.(source.packet, ok ? out : undefined);
-    if (!ok) continue;
-    const side = table.add(out);
-    if (side < 0) continue;
-    if (l7 === undefined && seconds === undefined) continue;
-    const flowId = table.flowIdOf(side >> 1);
-    l7?.add(out, side, flowId);
-    seconds?.count(out, side, flowId);
-  }
-  tap?.flush();
+  const path = new PacketPath(decoder, table, l7, seconds, options, source.linkType, filter);
+  while (source.next()) path.handle(source.packet);
+  path.tap?.flush();
+  const { packets, bytes } = path;
   const summary = summarize({
     source,
     decoder,
@@ -280,35 +304,21 @@ export async function buildFlowsLive(
     : new L7Engine({ observationPoint: options.observationPoint, ...options.l7 });
   const seconds = newSecondCounters(options);
   const table = newFlowTable(options, l7, seconds);
-  const out = decoder.out;
-  let packets = 0;
-  let bytes = 0;
-  let filter: PacketFilter | undefined;
-  const onPacket = options.onPacket;
-  const tap = options.tap?.(source.linkType);
+  const path = new PacketPath(decoder, table, l7, seconds, options, source.linkType);
   const drain = (limit: number) => {
     let n = 0;
     while (n < limit && source.next()) {
       n++;
-      bytes += source.packet.originalLength;
-      tap?.process(source.packet);
-      if (filter !== undefined && !filter.matches(source.packet)) continue;
-      const ok = decoder.decode(source.packet) === DecodeStatus.Ok;
-      onPacket?.(source.packet, ok ? out : undefined);
-      if (!ok) continue;
-      const side = table.add(out);
-      if (side < 0 || (l7 === undefined && seconds === undefined)) continue;
-      const flowId = table.flowIdOf(side >> 1);
-      l7?.add(out, side, flowId);
-      seconds?.count(out, side, flowId);
+      path.handle(source.packet);
     }
-    packets += n;
-    if (n > 0) tap?.flush();
+    if (n > 0) path.tap?.flush();
     return n;
   };
   try {
     // Packets captured here: libpcap's rules for this host, not a capture file's.
-    if (options.filter !== undefined) filter = new PacketFilter(options.filter, source.linkType);
+    if (options.filter !== undefined) {
+      path.filter = new PacketFilter(options.filter, source.linkType);
+    }
     while (!source.stopped) {
       const left = deadline - performance.now();
       if (left <= 0) break;
@@ -320,11 +330,11 @@ export async function buildFlowsLive(
         records: table.drain(),
         ...(l7 === undefined ? {} : { requests: l7.drain() }),
         ...(seconds === undefined ? {} : { seconds: seconds.drain() }),
-        packets,
-        bytes,
+        packets: path.packets,
+        bytes: path.bytes,
         notIp: decoder.notIp,
         malformed: decoder.malformed,
-        filtered: filter?.rejected ?? 0,
+        filtered: path.filter?.rejected ?? 0,
         capture: source.stats(),
       });
     }
@@ -338,9 +348,9 @@ export async function buildFlowsLive(
     decoder,
     table,
     seconds,
-    filter,
-    packets,
-    bytes,
+    filter: path.filter,
+    packets: path.packets,
+    bytes: path.bytes,
     started,
   });
   if (l7 !== undefined) {
