@@ -7,23 +7,21 @@
  * tcpdump records the same link; all must agree. Nothing is addressed outside the namespaces.
  */
 import assert from "node:assert/strict";
-import { IN_CI, testWithTools } from "../support/tools.ts";
-import { ROOT } from "../support/procs.ts";
+import { labTest, NetLab, type Proc, run, words } from "../support/netlab.ts";
 import { enrollmentTokenWithCli } from "../support/appliance.ts";
 import { installLicenseWithCli } from "../support/license.ts";
 
 const DENO = Deno.execPath();
 const REQUESTS = 12;
 const BODY_BYTES = 1000;
-const SERVER_IP = "10.200.0.1";
-const CLIENT_IP = "10.200.0.2";
+/** The lab's addresses: 10.NET.0.1 (server), 10.NET.0.2 (client); see NetLab. */
+const NET = 202;
+const SERVER_IP = `10.${NET}.0.1`;
+const CLIENT_IP = `10.${NET}.0.2`;
 const PORT = 8080;
 const VLAN = 100;
 const TAGGED_FRAMES = 5;
-const DISABLE_IPV6 = "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; " +
-  "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6";
 const MANAGER_PORT = 18080;
-const isRoot = Deno.uid() === 0;
 
 interface Flow {
   ip0: string;
@@ -89,141 +87,6 @@ function totals(flows: Flow[]): string[] {
   return [...sums].map(([id, sum]) => `${id} ${sum.join(" ")}`).sort();
 }
 
-/** Runs a command to completion; throws with its stderr when it fails. */
-async function run(command: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(command, { args, cwd: ROOT, stdin: "null" }).output();
-  const text = new TextDecoder();
-  if (out.code !== 0) {
-    throw new Error(
-      `${command} ${args.join(" ")} failed (${out.code}): ${text.decode(out.stderr)}`,
-    );
-  }
-  return text.decode(out.stdout);
-}
-
-interface Proc {
-  pid: number;
-  stdout(): string;
-  stderr(): string;
-  /** Waits until stderr or stdout matches, or throws with what was printed. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-  /** Waits for the process to exit by itself. */
-  exited(): Promise<Deno.CommandStatus>;
-  signal(signal: Deno.Signal): void;
-  /** Signals the process and waits for it to exit; SIGKILL after 10 s. */
-  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
-}
-
-function spawn(command: string, args: string[], env: Record<string, string> = {}): Proc {
-  const child = new Deno.Command(command, {
-    args,
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let out = "";
-  let err = "";
-  const decoder = new TextDecoder();
-  const pump = async (stream: ReadableStream<Uint8Array>, add: (s: string) => void) => {
-    for await (const chunk of stream) add(decoder.decode(chunk, { stream: true }));
-  };
-  const done = Promise.all([
-    pump(child.stdout, (s) => out += s),
-    pump(child.stderr, (s) => err += s),
-  ]);
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
-  return {
-    pid: child.pid,
-    stdout: () => out,
-    stderr: () => err,
-    async waitFor(pattern, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const m = pattern.exec(err) ?? pattern.exec(out);
-        if (m) return m;
-        if (exited || Date.now() > deadline) {
-          throw new Error(
-            `${command} ${args.join(" ")}: no ${pattern}\nstdout: ${out}\nstderr: ${err}`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-    signal(signal) {
-      if (exited) return;
-      try {
-        child.kill(signal);
-      } catch { /* already gone */ }
-    },
-    async exited() {
-      const result = await status;
-      await done;
-      return result;
-    },
-    async stop(signal = "SIGTERM") {
-      if (!exited) {
-        try {
-          child.kill(signal);
-        } catch { /* already gone */ }
-      }
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* already gone */ }
-      }, 10_000);
-      const result = await status;
-      clearTimeout(timer);
-      await done;
-      return result;
-    },
-  };
-}
-
-/** Two namespaces joined by a veth pair, IPv6 off so that only the test's traffic crosses it. */
-class Lab {
-  readonly server = `tl${Deno.pid}s`;
-  readonly client = `tl${Deno.pid}c`;
-  readonly serverIf = `tl${Deno.pid}x`;
-  readonly clientIf = `tl${Deno.pid}y`;
-
-  async setUp(): Promise<void> {
-    for (const ns of [this.server, this.client]) {
-      await run("ip", words(`netns add ${ns}`));
-      await run("ip", [...words(`netns exec ${ns} sh -c`), DISABLE_IPV6]);
-      await run("ip", words(`-n ${ns} link set lo up`));
-    }
-    await run(
-      "ip",
-      words(`-n ${this.server} link add ${this.serverIf} type veth
-      peer name ${this.clientIf} netns ${this.client}`),
-    );
-    const ends = [[this.server, this.serverIf, SERVER_IP], [this.client, this.clientIf, CLIENT_IP]];
-    for (const [ns, link, ip] of ends) {
-      await run("ip", words(`-n ${ns} addr add ${ip}/30 dev ${link}`));
-      await run("ip", words(`-n ${ns} link set ${link} up`));
-    }
-  }
-
-  /** Deletes both namespaces (and with them the veth pair); never throws. */
-  async tearDown(): Promise<void> {
-    for (const ns of [this.server, this.client]) {
-      await new Deno.Command("ip", { args: ["netns", "del", ns], stdout: "null", stderr: "null" })
-        .output();
-    }
-  }
-
-  /** `ip netns exec NS deno …` (ip execs the command, so the PID is Deno's own). */
-  deno(ns: string, args: string[], env: Record<string, string> = {}): Proc {
-    return spawn("ip", ["netns", "exec", ns, DENO, ...args], env);
-  }
-}
-
 const SERVER_CODE = `
 const body = "x".repeat(${BODY_BYTES});
 Deno.serve({ hostname: "0.0.0.0", port: ${PORT}, onListen: () => console.log("serving") },
@@ -282,19 +145,11 @@ for (let i = 0; i < ${TAGGED_FRAMES}; i++) {
 console.log("sent");
 `;
 
-const liveTest = isRoot || IN_CI ? testWithTools : (name: string) => {
-  console.warn(`skip: "${name}" needs root (network namespaces and packet sockets)`);
-  Deno.test({ name, ignore: true, fn: () => {} });
-};
-
-/** `"a b c"` → `["a", "b", "c"]`: command lines here have no quoted spaces. */
-const words = (line: string) => line.trim().split(/\s+/);
-
-liveTest(
+labTest(
   "appliance captures live on a veth (AF_PACKET and libpcap) the flows tcpdump sees",
   ["ip", "tcpdump"],
   async () => {
-    const lab = new Lab();
+    const lab = new NetLab("tl", NET);
     const tmp = await Deno.makeTempDir({ prefix: "tapline-live-" });
     const procs: Proc[] = [];
     const start = (proc: Proc) => (procs.push(proc), proc);
@@ -307,39 +162,44 @@ liveTest(
       const managerEnv = { TAPLINE_DATA_DIR: `${tmp}/manager`, DATABASE_URL: "" };
       await installLicenseWithCli(managerEnv);
       const token = await enrollmentTokenWithCli(managerEnv);
-      const manager = start(lab.deno(
+      const manager = start(lab.exec(
         lab.server,
+        DENO,
         words(`run -A --unstable-net manager/main.ts
         serve --port ${MANAGER_PORT}`),
         managerEnv,
       ));
       await manager.waitFor(/listening on/, 120_000);
       const stateDir = `${tmp}/appliance`;
-      const enroll = start(lab.deno(
+      const enroll = start(lab.exec(
         lab.server,
+        DENO,
         words(`run -A appliance/main.ts
         enroll --manager ${managerUrl} --token ${token} --state-dir ${stateDir}`),
       ));
       assert.equal((await enroll.exited()).code, 0, enroll.stderr());
-      const server = start(lab.deno(lab.server, ["eval", SERVER_CODE]));
+      const server = start(lab.exec(lab.server, DENO, ["eval", SERVER_CODE]));
       const pcap = `${tmp}/tcpdump.pcap`;
-      const tcpdump = start(spawn(
-        "ip",
-        words(`netns exec ${lab.server} tcpdump -i ${lab.serverIf}
-        -n -U --immediate-mode -B 16384 -Z root -w ${pcap}`),
-      ));
-      const viaRing = start(lab.deno(
+      const tcpdump = start(lab.exec(
         lab.server,
+        "tcpdump",
+        words(`-i ${lab.serverIf} -n -U --immediate-mode -B 16384 -Z root -w ${pcap}`),
+      ));
+      const viaRing = start(lab.exec(
+        lab.server,
+        DENO,
         words(`run -A --unstable-net appliance/main.ts
         flows --interface ${lab.serverIf} --backend af_packet --observation-point s --json`),
       ));
-      const replay = start(lab.deno(
+      const replay = start(lab.exec(
         lab.server,
+        DENO,
         words(`run -A --unstable-net appliance/main.ts
         replay --interface ${lab.serverIf} --state-dir ${stateDir}`),
       ));
-      const viaLibpcap = start(lab.deno(
+      const viaLibpcap = start(lab.exec(
         lab.server,
+        DENO,
         words(`run -A --unstable-net appliance/main.ts
         flows --interface ${lab.serverIf} --backend libpcap --json`),
       ));
@@ -349,9 +209,9 @@ liveTest(
       await viaLibpcap.waitFor(/capturing on \S+ \(libpcap, observation point rest\)/);
       await replay.waitFor(/capturing on \S+ \(af_packet, observation point rest\)/);
 
-      const client = start(lab.deno(lab.client, ["eval", CLIENT_CODE]));
+      const client = start(lab.exec(lab.client, DENO, ["eval", CLIENT_CODE]));
       assert.equal((await client.exited()).code, 0, client.stderr());
-      const tagged = start(lab.deno(lab.client, ["eval", TAGGED_CODE(lab.clientIf)]));
+      const tagged = start(lab.exec(lab.client, DENO, ["eval", TAGGED_CODE(lab.clientIf)]));
       assert.equal((await tagged.exited()).code, 0, tagged.stderr());
       // Let the kernel hand over the last partly filled ring blocks (20 ms block timeout).
       await new Promise((r) => setTimeout(r, 1000));

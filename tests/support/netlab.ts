@@ -38,32 +38,54 @@ async function quietly(command: string, args: string[]): Promise<void> {
 
 export interface Proc {
   pid: number;
+  /** Everything printed so far, both streams in arrival order. */
   output(): string;
+  stdout(): string;
+  stderr(): string;
+  /** Waits until the output matches, or throws with what was printed. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Waits for the process to exit by itself. */
   exited(): Promise<Deno.CommandStatus>;
+  signal(signal: Deno.Signal): void;
+  /** Signals the process and waits for it to exit; SIGKILL after 10 s. */
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
-export function spawn(command: string, args: string[]): Proc {
+/** Starts `command` from the repository root, collecting what it prints. */
+export function spawn(command: string, args: string[], env: Record<string, string> = {}): Proc {
   const child = new Deno.Command(command, {
     args,
     cwd: ROOT,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   let text = "";
-  const decoder = new TextDecoder();
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  let out = "";
+  let err = "";
+  const pump = async (stream: ReadableStream<Uint8Array>, toStdout: boolean) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      const s = decoder.decode(chunk, { stream: true });
+      text += s;
+      if (toStdout) out += s;
+      else err += s;
+    }
   };
-  const done = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const done = Promise.all([pump(child.stdout, true), pump(child.stderr, false)]);
   let exited = false;
   const status = child.status.then((s) => (exited = true, s));
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch { /* already gone */ }
+  };
   return {
     pid: child.pid,
     output: () => text,
+    stdout: () => out,
+    stderr: () => err,
     async waitFor(pattern, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (!pattern.test(text)) {
@@ -78,17 +100,12 @@ export function spawn(command: string, args: string[]): Proc {
       await done;
       return s;
     },
+    signal(signal) {
+      if (!exited) kill(signal);
+    },
     async stop(signal = "SIGTERM") {
-      if (!exited) {
-        try {
-          child.kill(signal);
-        } catch { /* already gone */ }
-      }
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* already gone */ }
-      }, 10_000);
+      if (!exited) kill(signal);
+      const timer = setTimeout(() => kill("SIGKILL"), 10_000);
       const s = await status;
       clearTimeout(timer);
       await done;
@@ -184,8 +201,8 @@ export class NetLab {
     await quietly("ip", ["link", "del", this.hostIf]);
   }
 
-  /** A command inside namespace `ns`. */
-  exec(ns: string, command: string, args: string[]): Proc {
-    return spawn("ip", ["netns", "exec", ns, command, ...args]);
+  /** A command inside namespace `ns` (`ip netns exec` execs it: the PID is the command's). */
+  exec(ns: string, command: string, args: string[], env: Record<string, string> = {}): Proc {
+    return spawn("ip", ["netns", "exec", ns, command, ...args], env);
   }
 }
