@@ -53,6 +53,13 @@ class RowChunk {
 const spare: RowChunk[] = [];
 const MAX_SPARE = 16;
 
+/** Hash of a key: address words `addr[w…w+8)` and fields `meta[m…m+3)`. */
+function hashKey(addr: Uint32Array, w: number, meta: Uint32Array, m: number): number {
+  let h = Math.imul(meta[m]! ^ (meta[m + 1]! << 8) ^ (meta[m + 2]! << 16), 0x9e3779b1);
+  for (let i = 0; i < WORDS; i++) h = Math.imul(h ^ addr[w + i]!, 0x85ebca6b) ^ (h >>> 13);
+  return h ^ (h >>> 16);
+}
+
 export interface SecondCounterOptions {
   /** Observation point of the capture point (as the flow table's); `"rest"` by default. */
   observationPoint?: string;
@@ -234,9 +241,7 @@ export class SecondCounters {
     const meta = this.#meta;
     const w = slot * WORDS;
     const m = slot * META;
-    let h = Math.imul(meta[m]! ^ (meta[m + 1]! << 8) ^ (meta[m + 2]! << 16), 0x9e3779b1);
-    for (let i = 0; i < WORDS; i++) h = Math.imul(h ^ addr[w + i]!, 0x85ebca6b) ^ (h >>> 13);
-    h ^= h >>> 16;
+    const h = hashKey(addr, w, meta, m);
     const index = this.#index;
     const mask = index.length - 1;
     const keyAddr = this.#keyAddr;
@@ -275,13 +280,7 @@ export class SecondCounters {
 
   /** Puts key `k` into the open-addressing index. */
   #insert(k: number): void {
-    const a = this.#keyAddr;
-    const meta = this.#keyMeta;
-    const w = k * WORDS;
-    const m = k * META;
-    let h = Math.imul(meta[m]! ^ (meta[m + 1]! << 8) ^ (meta[m + 2]! << 16), 0x9e3779b1);
-    for (let i = 0; i < WORDS; i++) h = Math.imul(h ^ a[w + i]!, 0x85ebca6b) ^ (h >>> 13);
-    h ^= h >>> 16;
+    const h = hashKey(this.#keyAddr, k * WORDS, this.#keyMeta, k * META);
     const index = this.#index;
     const mask = index.length - 1;
     let at = h & mask;
