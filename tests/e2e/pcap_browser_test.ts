@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { CHROMIUM, launchChromium, OUTPUT } from "../support/browser.ts";
 import { browserCookies, managerAuthEnv, signInOverHttp } from "../support/auth.ts";
 import { installLicenseWithCli } from "../support/license.ts";
-import { runDeno, spawnDeno, startManager } from "../support/procs.ts";
-import { applianceIdOf, enrollWithCli } from "../support/appliance.ts";
+import { spawnDeno, startManager } from "../support/procs.ts";
+import { applianceIdOf, enrollWithCli, storeGeneratedCapture } from "../support/appliance.ts";
 import { testWithTools } from "../support/tools.ts";
 
 testWithTools(
@@ -32,25 +32,7 @@ testWithTools(
         session,
       });
       const id = applianceIdOf(stateDir);
-      const pcap = `${tmp}/c.pcap`;
-      const gen = await runDeno("tests/tools/gen_pcap.ts", [
-        "--out",
-        pcap,
-        "--flows",
-        "10",
-        "--scenarios",
-      ]);
-      assert.equal(gen.code, 0, gen.stderr);
-      await Deno.writeTextFile(`${tmp}/policy.json`, JSON.stringify({ id: "all" }));
-      const stored = await runDeno("appliance/main.ts", [
-        "pcap-store",
-        pcap,
-        "--policy",
-        `${tmp}/policy.json`,
-        "--dir",
-        `${stateDir}/pcap`,
-      ]);
-      assert.equal(stored.code, 0, stored.stderr);
+      const pcap = await storeGeneratedCapture(tmp, stateDir);
       agent = spawnDeno("appliance/main.ts", ["run", "--replay", pcap, "--state-dir", stateDir]);
 
       const context = await browser.newContext({ viewport: { width: 1400, height: 950 } });

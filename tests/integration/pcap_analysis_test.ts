@@ -6,7 +6,7 @@ import { createScratchDatabase, POSTGRES_URL } from "../support/db.ts";
 import { managerAuthEnv, signInOverHttp } from "../support/auth.ts";
 import { installLicenseWithCli } from "../support/license.ts";
 import { runDeno, spawnDeno, startManager } from "../support/procs.ts";
-import { applianceIdOf, enrollWithCli } from "../support/appliance.ts";
+import { applianceIdOf, enrollWithCli, storeGeneratedCapture } from "../support/appliance.ts";
 import { enrollTestAppliance } from "../support/fleet.ts";
 import { hasTool, IN_CI } from "../support/tools.ts";
 
@@ -52,25 +52,7 @@ Deno.test({
       const id = applianceIdOf(stateDir);
       const credential =
         JSON.parse(await Deno.readTextFile(`${stateDir}/identity.json`)).credential;
-      const pcap = `${tmp}/c.pcap`;
-      const gen = await runDeno("tests/tools/gen_pcap.ts", [
-        "--out",
-        pcap,
-        "--flows",
-        "10",
-        "--scenarios",
-      ]);
-      assert.equal(gen.code, 0, gen.stderr);
-      await Deno.writeTextFile(`${tmp}/policy.json`, JSON.stringify({ id: "all" }));
-      const stored = await runDeno("appliance/main.ts", [
-        "pcap-store",
-        pcap,
-        "--policy",
-        `${tmp}/policy.json`,
-        "--dir",
-        `${stateDir}/pcap`,
-      ]);
-      assert.equal(stored.code, 0, stored.stderr);
+      await storeGeneratedCapture(tmp, stateDir);
 
       agent = spawnDeno("appliance/main.ts", ["run", "--state-dir", stateDir]);
       const get = (path: string, headers: Record<string, string> = session.headers()) =>

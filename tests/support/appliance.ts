@@ -54,3 +54,31 @@ export async function enrollWithToken(
 export function applianceIdOf(stateDir: string): string {
   return JSON.parse(Deno.readTextFileSync(`${stateDir}/identity.json`)).applianceId;
 }
+
+/**
+ * Generates a small capture (10 flows and the TCP scenarios) in `tmp` and stores every packet
+ * of it in the appliance's PCAP store (`appliance pcap-store`, policy `all`), as a live agent
+ * would have. Returns the capture's path.
+ */
+export async function storeGeneratedCapture(tmp: string, stateDir: string): Promise<string> {
+  const pcap = `${tmp}/c.pcap`;
+  const gen = await runDeno("tests/tools/gen_pcap.ts", [
+    "--out",
+    pcap,
+    "--flows",
+    "10",
+    "--scenarios",
+  ]);
+  if (gen.code !== 0) throw new Error(`gen_pcap failed: ${gen.stderr}`);
+  await Deno.writeTextFile(`${tmp}/policy.json`, JSON.stringify({ id: "all" }));
+  const stored = await runDeno("appliance/main.ts", [
+    "pcap-store",
+    pcap,
+    "--policy",
+    `${tmp}/policy.json`,
+    "--dir",
+    `${stateDir}/pcap`,
+  ]);
+  if (stored.code !== 0) throw new Error(`pcap-store failed: ${stored.stderr}`);
+  return pcap;
+}
