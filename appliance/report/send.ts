@@ -82,7 +82,8 @@ export function parseRetryAfter(value: string | null, nowMs = Date.now()): numbe
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
-async function managerMessage(response: Response): Promise<string> {
+/** The manager's message in an error answer: its JSON `error`, else the text (cut at 300). */
+export async function managerMessage(response: Response): Promise<string> {
   const text = (await response.text().catch(() => "")).trim();
   try {
     const parsed = JSON.parse(text);
@@ -93,7 +94,8 @@ async function managerMessage(response: Response): Promise<string> {
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
-function networkReason(err: unknown): string {
+/** Why a request got no answer, in words (refused, no such host, timeout, …). */
+export function networkReason(err: unknown): string {
   // Deno's fetch says "fetch failed"; the reason is in the cause chain.
   let message = err instanceof Error ? err.message : String(err);
   for (let c = (err as Error)?.cause; c instanceof Error; c = c.cause) message += `: ${c.message}`;

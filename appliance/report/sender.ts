@@ -6,7 +6,7 @@
  */
 import type { Spool, SpoolEntry } from "../spool/mod.ts";
 import { CBOR_CONTENT_TYPE, INGEST_PATH } from "../wire/mod.ts";
-import { parseRetryAfter } from "./send.ts";
+import { managerMessage, networkReason, parseRetryAfter } from "./send.ts";
 
 export interface SenderOptions {
   /** Manager base URL. */
@@ -57,26 +57,6 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
   });
-}
-
-async function answerText(response: Response): Promise<string> {
-  const text = (await response.text().catch(() => "")).trim();
-  try {
-    const parsed = JSON.parse(text);
-    if (typeof parsed?.error === "string") return parsed.error;
-  } catch {
-    // Not JSON: the text itself is the message.
-  }
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
-}
-
-function networkReason(err: unknown): string {
-  let message = err instanceof Error ? err.message : String(err);
-  for (let c = (err as Error)?.cause; c instanceof Error; c = c.cause) message += `: ${c.message}`;
-  if (err instanceof DOMException && err.name === "TimeoutError") return "no answer in time";
-  if (/connection refused/i.test(message)) return "connection refused";
-  if (/dns error|failed to lookup/i.test(message)) return "host name not found";
-  return message;
 }
 
 /** 4xx answers that say "later", not "never". */
@@ -259,7 +239,7 @@ export class SpoolSender {
       const answer = await response.json().catch(() => ({}));
       return { kind: "ok", duplicate: answer?.duplicate === true };
     }
-    const message = await answerText(response);
+    const message = await managerMessage(response);
     const reason = `HTTP ${response.status}${message ? `: ${message}` : ""}`;
     if (response.status === 409) return { kind: "lost", reason };
     if (response.status === 401) return { kind: "unauthorized", reason };
