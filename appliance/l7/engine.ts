@@ -385,7 +385,12 @@ export class L7Engine implements StreamConsumer, RequestSink {
     const byId = f.byId ??= new Map();
     const old = byId.get(id);
     if (old !== undefined) this.#unanswered(f, old, false);
-    else if (byId.size >= MAX_PENDING) this.#unanswered(f, byId.values().next().value!, false);
+    else if (byId.size >= MAX_PENDING) {
+      // The oldest is reported unanswered once, and can no longer be answered.
+      const [oldestId, oldest] = byId.entries().next().value!;
+      byId.delete(oldestId);
+      this.#unanswered(f, oldest, false);
+    }
     byId.set(id, r);
     if (!f.waiting) {
       f.waiting = true;

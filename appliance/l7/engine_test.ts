@@ -99,6 +99,20 @@ Deno.test("L7Engine pairs DNS answers by id, with rcode and answers", () => {
   assert.equal(records[1]!.responseResult, "A=93.184.216.34");
 });
 
+Deno.test("L7Engine: a request evicted past 1024 pending ids is reported once, never answered", () => {
+  const c = new Conversation({ client: 5353, server: 53, udp: true });
+  // 1025 queries with distinct ids: the first is evicted (reported unanswered).
+  for (let id = 1; id <= 1025; id++) c.send(0, dnsQuery(id, "a.example.com", 1));
+  const answer = bytes(dnsQuery(1, "a.example.com", 1));
+  answer.set([0x81, 0x80], 2);
+  c.send(1, answer);
+  const records = c.finish();
+  assert.equal(records.length, 1025);
+  assert.equal(records.filter((r) => r.requestId === 1).length, 1);
+  assert.equal(records.find((r) => r.requestId === 1)!.type, 0);
+  assert.equal(c.engine.stats.byProtocol.dns!.unmatched, 1);
+});
+
 Deno.test("L7Engine reads Redis RESP3 replies: errors, maps, pushes", () => {
   const c = new Conversation({ client: 40000, server: 6379 });
   c.send(0, bytes("*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nabc\r\n"));
