@@ -72,6 +72,13 @@ export interface BuildFlowsOptions {
   filter?: string;
   /** Parse application protocols into request logs (`requests` in the summary). */
   l7?: L7Options;
+  /**
+   * With `l7`: the request records completed so far go to it every {@link LIVE_SLICE} packets
+   * and at the end, as a live capture hands them over each slice, instead of being kept for the
+   * summary (whose `requests` is then empty): a long capture's records need not all be in
+   * memory at once.
+   */
+  onRequests?: (records: RequestRecord[]) => void;
   /** Count per-second network metrics (`seconds` in the summary; flow/seconds.ts). */
   seconds?: boolean;
   /**
@@ -85,6 +92,12 @@ export interface BuildFlowsOptions {
    */
   tap?: (linkType: number) => PacketTap;
 }
+
+/**
+ * Packets handled between two looks at the clock, so a busy link cannot hold the loop; request
+ * records are handed over at the same pace (`onRequests`, `onProgress`).
+ */
+const LIVE_SLICE = 65_536;
 
 /** A consumer of every captured packet beside the flow build (agent/distribution.ts). */
 export interface PacketTap {
@@ -222,7 +235,18 @@ export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}
     ? undefined
     : new PacketFilter(options.filter, source.linkType, filterOptionsFor(source));
   const path = new PacketPath(decoder, table, l7, seconds, options, source.linkType, filter);
-  while (source.next()) path.handle(source.packet);
+  const onRequests = l7 === undefined ? undefined : options.onRequests;
+  if (onRequests === undefined) {
+    while (source.next()) path.handle(source.packet);
+  } else {
+    for (let n = 0; source.next();) {
+      path.handle(source.packet);
+      if (++n === LIVE_SLICE) {
+        n = 0;
+        onRequests(l7!.drain());
+      }
+    }
+  }
   path.tap?.flush();
   const { packets, bytes } = path;
   const summary = summarize({
@@ -237,7 +261,14 @@ export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}
   });
   if (l7 !== undefined) {
     l7.finish();
-    summary.requests = l7.drain().sort((a, b) => a.startTime - b.startTime || a.flowId - b.flowId);
+    if (onRequests !== undefined) {
+      onRequests(l7.drain());
+      summary.requests = [];
+    } else {
+      summary.requests = l7.drain().sort((a, b) =>
+        a.startTime - b.startTime || a.flowId - b.flowId
+      );
+    }
     summary.l7 = l7.stats;
   }
   return summary;
@@ -284,9 +315,6 @@ export interface BuildLiveFlowsOptions extends BuildFlowsOptions {
    */
   onProgress?: (progress: LiveProgress) => void;
 }
-
-/** Packets handled between two looks at the clock, so a busy link cannot hold the loop. */
-const LIVE_SLICE = 65_536;
 
 /**
  * Reads a live source into flows until the duration is over or the source is stopped, then

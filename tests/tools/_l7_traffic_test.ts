@@ -30,3 +30,23 @@ Deno.test("generateL7Traffic() requests are all parsed, paired and their errors 
   assert.match(http.spanId, /^[0-9a-f]{16}$/);
   assert.equal(built.l7!.byProtocol.mysql!.parseFailed, 0);
 });
+
+Deno.test("buildFlows() with onRequests hands over, slice by slice, the records it would keep", () => {
+  // Over 65,536 packets: several slices, and requests whose answer comes in the next one.
+  const { bytes, summary } = generateL7Traffic({ connections: 6000, seed: 5 });
+  assert.ok(summary.packets > 2 * 65_536, `${summary.packets} packets`);
+  const kept = buildFlows(openCapture(bytes), { l7: {} }).requests!;
+  const slices: number[] = [];
+  const streamed: typeof kept = [];
+  const built = buildFlows(openCapture(bytes), {
+    l7: {},
+    onRequests: (records) => {
+      slices.push(records.length);
+      for (const r of records) streamed.push(r);
+    },
+  });
+  assert.deepEqual(built.requests, []);
+  assert.ok(slices.length >= 3 && slices.filter((n) => n > 0).length >= 3, `${slices}`);
+  const text = (records: typeof kept) => records.map((r) => JSON.stringify(r)).sort();
+  assert.deepEqual(text(streamed), text(kept));
+});
