@@ -16,14 +16,35 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** Writes in progress by path: the next write to the same file waits (they share a tmp file). */
+const writing = new Map<string, Promise<void>>();
+
 /**
  * Writes `bytes` to `path` so that a reader sees either the old file or the whole new one, even
- * after kill -9 or a power cut: a tmp file beside it, fsync, rename, fsync of the folder.
+ * after kill -9 or a power cut: a tmp file beside it, fsync, rename, fsync of the folder. Writes
+ * to one path from this process happen one after the other, in call order (two at once would
+ * share the tmp file, and the second rename would find it gone).
  */
-export async function writeDurable(
+export function writeDurable(
   path: string,
   bytes: Uint8Array,
   options: { mode?: number; sync?: boolean } = {},
+): Promise<void> {
+  const write = (writing.get(path) ?? Promise.resolve()).then(() => writeNow(path, bytes, options));
+  const settled: Promise<void> = write.then(
+    () => {},
+    () => {},
+  ).then(() => {
+    if (writing.get(path) === settled) writing.delete(path);
+  });
+  writing.set(path, settled);
+  return write;
+}
+
+async function writeNow(
+  path: string,
+  bytes: Uint8Array,
+  options: { mode?: number; sync?: boolean },
 ): Promise<void> {
   const sync = options.sync !== false;
   const tmp = `${path}${TMP_SUFFIX}`;

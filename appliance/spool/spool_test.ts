@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Encoder } from "cbor-x";
-import { inspectSpool, Spool } from "./mod.ts";
+import { inspectSpool, Spool, writeJsonDurable } from "./mod.ts";
 
 const encoder = new Encoder({ useRecords: true, mapsAsObjects: true });
 
@@ -223,4 +223,19 @@ Deno.test("Spool.open() of 1,000 batches reads the index, not the batches; witho
     assert.deepEqual(fourth.opened, { indexed: 999, decoded: 0 });
     assert.equal(fourth.stats().streams.flows!.records, 199_800);
   });
+});
+
+Deno.test("writeJsonDurable: concurrent writes to one file all succeed, the last one wins", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tapline-durable-" });
+  try {
+    const path = `${dir}/status.json`;
+    // They share `status.json.tmp`: at once, one rename would find the other's tmp file gone.
+    await Promise.all(Array.from({ length: 20 }, (_, i) => writeJsonDurable(path, { i })));
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(path)), { i: 19 });
+    const names = [];
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+    assert.deepEqual(names, ["status.json"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
