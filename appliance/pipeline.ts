@@ -140,24 +140,23 @@ function finishRecords(table: FlowTable): () => FlowRecord[] {
   return () => records ??= batch.toSortedArray();
 }
 
-/** What one build ends with, file or live: the records and every stage's counters. */
-function summarize(run: {
-  source: PacketSource;
-  decoder: Decoder;
-  table: FlowTable;
-  seconds: SecondCounters | undefined;
-  filter: PacketFilter | undefined;
-  packets: number;
-  bytes: number;
-  started: number;
-}): FlowSummary {
-  const { source, decoder, table } = run;
+/**
+ * What one build ends with, file or live: the records and every stage's counters. Request
+ * records go to `onRequests` when given (the summary's `requests` is then empty).
+ */
+function summarize(
+  source: PacketSource,
+  path: PacketPath,
+  started: number,
+  onRequests?: (records: RequestRecord[]) => void,
+): FlowSummary {
+  const { decoder, table, l7 } = path;
   const records = finishRecords(table);
   // Per-second records stay rows until read, as flow records do.
-  const counters = run.seconds;
+  const counters = path.seconds;
   counters?.finish();
   let seconds: SecondRecord[] | undefined;
-  return {
+  const summary: FlowSummary = {
     get records() {
       return records();
     },
@@ -166,9 +165,9 @@ function summarize(run: {
     },
     flows: table.stats.flows,
     evictedFlows: table.stats.evicted,
-    packets: run.packets,
-    filtered: run.filter?.rejected ?? 0,
-    bytes: run.bytes,
+    packets: path.packets,
+    filtered: path.filter?.rejected ?? 0,
+    bytes: path.bytes,
     notIp: decoder.notIp,
     decodeErrors: decoder.errorCounts(),
     errorSamples: decoder.samples,
@@ -177,8 +176,21 @@ function summarize(run: {
     fragmentsUnmatched: table.stats.fragmentsUnmatched,
     linkType: source.linkType,
     captureError: source.error,
-    elapsedMs: performance.now() - run.started,
+    elapsedMs: performance.now() - started,
   };
+  if (l7 !== undefined) {
+    l7.finish();
+    if (onRequests !== undefined) {
+      onRequests(l7.drain());
+      summary.requests = [];
+    } else {
+      summary.requests = l7.drain().sort((a, b) =>
+        a.startTime - b.startTime || a.flowId - b.flowId
+      );
+    }
+    summary.l7 = l7.stats;
+  }
+  return summary;
 }
 
 /**
@@ -191,15 +203,17 @@ class PacketPath {
   readonly tap: PacketTap | undefined;
   readonly #onPacket: BuildFlowsOptions["onPacket"];
 
-  constructor(
-    readonly decoder: Decoder,
-    readonly table: FlowTable,
-    readonly l7: L7Engine | undefined,
-    readonly seconds: SecondCounters | undefined,
-    options: BuildFlowsOptions,
-    linkType: number,
-    public filter?: PacketFilter,
-  ) {
+  readonly decoder = new Decoder();
+  readonly l7: L7Engine | undefined;
+  readonly seconds: SecondCounters | undefined;
+  readonly table: FlowTable;
+
+  constructor(options: BuildFlowsOptions, linkType: number, public filter?: PacketFilter) {
+    this.l7 = options.l7 === undefined
+      ? undefined
+      : new L7Engine({ observationPoint: options.observationPoint, ...options.l7 });
+    this.seconds = newSecondCounters(options);
+    this.table = newFlowTable(options, this.l7, this.seconds);
     this.tap = options.tap?.(linkType);
     this.#onPacket = options.onPacket;
   }
@@ -225,16 +239,11 @@ class PacketPath {
 /** Reads every packet of `source` into flows. */
 export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}): FlowSummary {
   const started = performance.now();
-  const decoder = new Decoder();
-  const l7 = options.l7 === undefined
-    ? undefined
-    : new L7Engine({ observationPoint: options.observationPoint, ...options.l7 });
-  const seconds = newSecondCounters(options);
-  const table = newFlowTable(options, l7, seconds);
   const filter = options.filter === undefined
     ? undefined
     : new PacketFilter(options.filter, source.linkType, filterOptionsFor(source));
-  const path = new PacketPath(decoder, table, l7, seconds, options, source.linkType, filter);
+  const path = new PacketPath(options, source.linkType, filter);
+  const l7 = path.l7;
   const onRequests = l7 === undefined ? undefined : options.onRequests;
   if (onRequests === undefined) {
     while (source.next()) path.handle(source.packet);
@@ -248,30 +257,7 @@ export function buildFlows(source: PacketSource, options: BuildFlowsOptions = {}
     }
   }
   path.tap?.flush();
-  const { packets, bytes } = path;
-  const summary = summarize({
-    source,
-    decoder,
-    table,
-    seconds,
-    filter,
-    packets,
-    bytes,
-    started,
-  });
-  if (l7 !== undefined) {
-    l7.finish();
-    if (onRequests !== undefined) {
-      onRequests(l7.drain());
-      summary.requests = [];
-    } else {
-      summary.requests = l7.drain().sort((a, b) =>
-        a.startTime - b.startTime || a.flowId - b.flowId
-      );
-    }
-    summary.l7 = l7.stats;
-  }
-  return summary;
+  return summarize(source, path, started, onRequests);
 }
 
 /**
@@ -326,13 +312,8 @@ export async function buildFlowsLive(
 ): Promise<LiveFlowSummary> {
   const started = performance.now();
   const deadline = options.durationMs === undefined ? Infinity : started + options.durationMs;
-  const decoder = new Decoder();
-  const l7 = options.l7 === undefined
-    ? undefined
-    : new L7Engine({ observationPoint: options.observationPoint, ...options.l7 });
-  const seconds = newSecondCounters(options);
-  const table = newFlowTable(options, l7, seconds);
-  const path = new PacketPath(decoder, table, l7, seconds, options, source.linkType);
+  const path = new PacketPath(options, source.linkType);
+  const { decoder, table, l7, seconds } = path;
   const drain = (limit: number) => {
     let n = 0;
     while (n < limit && source.next()) {
@@ -371,20 +352,5 @@ export async function buildFlowsLive(
   } finally {
     await source.close();
   }
-  const summary = summarize({
-    source,
-    decoder,
-    table,
-    seconds,
-    filter: path.filter,
-    packets: path.packets,
-    bytes: path.bytes,
-    started,
-  });
-  if (l7 !== undefined) {
-    l7.finish();
-    summary.requests = l7.drain().sort((a, b) => a.startTime - b.startTime || a.flowId - b.flowId);
-    summary.l7 = l7.stats;
-  }
-  return { ...summary, capture: source.stats() };
+  return { ...summarize(source, path, started), capture: source.stats() };
 }
