@@ -5,6 +5,7 @@
  */
 import { L7Protocol, ResponseStatus } from "../wire/mod.ts";
 import { u16 } from "./_bytes.ts";
+import { cachedText, findText, keepText, MAX_CACHED_BYTES, TextKind } from "./_text_cache.ts";
 import {
   Direction,
   type L7Parser,
@@ -101,6 +102,20 @@ function readName(b: Uint8Array, message: number, at: number, end: number): stri
   return undefined;
 }
 
+/**
+ * {@link readName} for a name at `at` that is labels only (no compression pointer, as question
+ * names are), shared with earlier messages that had the same name; other names are read.
+ */
+function questionName(b: Uint8Array, message: number, at: number, end: number) {
+  let i = at;
+  while (i < end && b[i] !== 0 && (b[i]! & 0xc0) === 0) i += 1 + b[i]!;
+  if (i >= end || b[i] !== 0 || i + 1 - at > MAX_CACHED_BYTES) return readName(b, message, at, end);
+  const found = findText(b, at, i + 1, TextKind.DnsName);
+  if (found >= 0) return cachedText(found);
+  const name = readName(b, message, at, end);
+  return name === undefined ? name : keepText(-1 - found, b, at, i + 1, TextKind.DnsName, name);
+}
+
 /** Opcodes: QUERY, IQUERY, STATUS, NOTIFY, UPDATE (RFC 1035, 1996, 2136); 3 is unassigned. */
 const OPCODES = 0b110111;
 /** Most entries per section a message is believed to have when inferring the protocol. */
@@ -180,7 +195,7 @@ function parseMessage(b: Uint8Array, m: number, end: number, sink: RequestSink):
   let qtype = 0;
   let damaged = false;
   if (qd > 0) {
-    name = readName(b, m, i, end);
+    name = questionName(b, m, i, end);
     i = skipName(b, i, end);
     if (name === undefined || i < 0 || i + 4 > end) {
       // A damaged question: the query is still one (paired by id), its name unknown.
@@ -212,7 +227,7 @@ function parseMessage(b: Uint8Array, m: number, end: number, sink: RequestSink):
   if (rcode !== 0) r.responseException = RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
   r.responseLength = end - m;
   if (damaged) return false;
-  const answers: string[] = [];
+  let answers = "";
   for (let a = 0; a < an && a < 32; a++) {
     const rr = skipName(b, i, end);
     if (rr < 0 || rr + 10 > end) break;
@@ -220,11 +235,26 @@ function parseMessage(b: Uint8Array, m: number, end: number, sink: RequestSink):
     const len = u16(b, rr + 8);
     const data = rr + 10;
     if (data + len > end) break;
-    const value = formatRdata(b, m, type, data, len, end);
-    if (value !== undefined) answers.push(`${dnsTypeName(type)}=${value}`);
+    let answer: string | undefined;
+    if ((type === 1 && len === 4) || (type === 28 && len === 16)) {
+      // An address answer is its bytes' text alone: shared with earlier ones.
+      const found = findText(b, data, data + len, TextKind.Answer);
+      answer = found >= 0 ? cachedText(found) : keepText(
+        -1 - found,
+        b,
+        data,
+        data + len,
+        TextKind.Answer,
+        `${dnsTypeName(type)}=${formatRdata(b, m, type, data, len, end)}`,
+      );
+    } else {
+      const value = formatRdata(b, m, type, data, len, end);
+      if (value !== undefined) answer = `${dnsTypeName(type)}=${value}`;
+    }
+    if (answer !== undefined) answers = answers === "" ? answer : `${answers};${answer}`;
     i = data + len;
   }
-  r.responseResult = answers.join(";");
+  r.responseResult = answers;
   return true;
 }
 

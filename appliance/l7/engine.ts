@@ -1,4 +1,4 @@
-import { type DecodedPacket, formatAddress } from "../decode/mod.ts";
+import type { DecodedPacket } from "../decode/mod.ts";
 import { L7_PROTOCOL_NAMES, type RequestRecord, RequestType, ResponseStatus } from "../wire/mod.ts";
 import {
   type L7Parser,
@@ -9,6 +9,7 @@ import {
   type RequestSink,
 } from "./parser.ts";
 import { PARSERS } from "./protocols.ts";
+import { addressShared } from "./_text_cache.ts";
 import {
   DEFAULT_MAX_HELD_BYTES,
   DEFAULT_MAX_HELD_SEGMENTS,
@@ -76,7 +77,12 @@ class FlowL7 {
   session: ParserSession;
   streams: [TcpStream, TcpStream] | undefined;
   queue: RequestRecord[] = [];
-  byId: Map<number, RequestRecord> | undefined;
+  /**
+   * Requests paired by id, oldest first: their ids and records side by side (a flow has few
+   * pending at once, and two arrays cost less to make than a Map).
+   */
+  ids: number[] | undefined;
+  idRecords: RequestRecord[] | undefined;
   /** In the engine's set of flows with unanswered requests. */
   waiting = false;
   /** Addresses as text, made when the flow's first record is (undefined before). */
@@ -363,7 +369,7 @@ export class L7Engine implements StreamConsumer, RequestSink {
   // RequestSink.
   get pending(): number {
     const f = this.#flow!;
-    return f.queue.length + (f.byId?.size ?? 0);
+    return f.queue.length + (f.ids?.length ?? 0);
   }
 
   request(): RequestRecord {
@@ -382,16 +388,22 @@ export class L7Engine implements StreamConsumer, RequestSink {
     const f = this.#flow!;
     const r = this.#newRecord(f);
     r.requestId = id;
-    const byId = f.byId ??= new Map();
-    const old = byId.get(id);
-    if (old !== undefined) this.#unanswered(f, old, false);
-    else if (byId.size >= MAX_PENDING) {
-      // The oldest is reported unanswered once, and can no longer be answered.
-      const [oldestId, oldest] = byId.entries().next().value!;
-      byId.delete(oldestId);
-      this.#unanswered(f, oldest, false);
+    const ids = f.ids ??= [];
+    const records = f.idRecords ??= [];
+    const at = ids.indexOf(id);
+    if (at >= 0) {
+      // The same id again: the old request is reported unanswered, the new one takes its place.
+      this.#unanswered(f, records[at]!, false);
+      records[at] = r;
+    } else {
+      if (ids.length >= MAX_PENDING) {
+        // The oldest is reported unanswered once, and can no longer be answered.
+        ids.shift();
+        this.#unanswered(f, records.shift()!, false);
+      }
+      ids.push(id);
+      records.push(r);
     }
-    byId.set(id, r);
     if (!f.waiting) {
       f.waiting = true;
       this.#waiting.add(f);
@@ -415,12 +427,14 @@ export class L7Engine implements StreamConsumer, RequestSink {
 
   responseFor(id: number): RequestRecord | undefined {
     const f = this.#flow!;
-    const r = f.byId?.get(id);
-    if (r === undefined) {
+    const at = f.ids === undefined ? -1 : f.ids.indexOf(id);
+    if (at < 0) {
       this.#protocolStats[f.parserIndex]!.unmatched++;
       return undefined;
     }
-    f.byId!.delete(id);
+    const r = f.idRecords![at]!;
+    removeAt(f.ids!, at);
+    removeAt(f.idRecords!, at);
     return this.#answer(f, r);
   }
 
@@ -441,8 +455,8 @@ export class L7Engine implements StreamConsumer, RequestSink {
       const p = this.#packet!;
       const client = this.#packetDir === 0 ? p.srcOffset : p.dstOffset;
       const server = this.#packetDir === 0 ? p.dstOffset : p.srcOffset;
-      f.ip0 = formatAddress(p.buffer, client, p.ipVersion);
-      f.ip1 = formatAddress(p.buffer, server, p.ipVersion);
+      f.ip0 = addressShared(p.buffer, client, p.ipVersion);
+      f.ip1 = addressShared(p.buffer, server, p.ipVersion);
     }
     this.#protocolStats[f.parserIndex]!.requests++;
     return newRecord(f, this.#time, this.#seq, this.#observationPoint);
@@ -568,9 +582,9 @@ export class L7Engine implements StreamConsumer, RequestSink {
 
   #end(f: FlowL7): void {
     for (const r of f.queue) this.#unanswered(f, r, false);
-    if (f.byId !== undefined) { for (const r of f.byId.values()) this.#unanswered(f, r, false); }
+    if (f.idRecords !== undefined) { for (const r of f.idRecords) this.#unanswered(f, r, false); }
     f.queue.length = 0;
-    f.byId = undefined;
+    f.ids = f.idRecords = undefined;
     this.#waiting.delete(f);
     f.waiting = false;
     f.streams?.[0].clear();
@@ -581,7 +595,7 @@ export class L7Engine implements StreamConsumer, RequestSink {
   #sweep(now: number): void {
     this.#nextSweep = now + SWEEP_US;
     for (const f of this.#waiting) {
-      if (f.queue.length === 0 && (f.byId === undefined || f.byId.size === 0)) {
+      if (f.queue.length === 0 && (f.ids === undefined || f.ids.length === 0)) {
         this.#waiting.delete(f);
         f.waiting = false;
         continue;
@@ -590,14 +604,31 @@ export class L7Engine implements StreamConsumer, RequestSink {
       while (f.queue.length > 0 && f.queue[0]!.startTime < limit) {
         this.#unanswered(f, f.queue.shift()!, true);
       }
-      if (f.byId === undefined) continue;
-      for (const [id, r] of f.byId) {
-        if (r.startTime >= limit) continue;
-        f.byId.delete(id);
+      const ids = f.ids;
+      const records = f.idRecords;
+      if (ids === undefined || records === undefined) continue;
+      for (let i = 0; i < records.length;) {
+        const r = records[i]!;
+        if (r.startTime >= limit) {
+          i++;
+          continue;
+        }
+        removeAt(ids, i);
+        removeAt(records, i);
         this.#unanswered(f, r, true);
       }
     }
   }
+}
+
+/** Removes element `i` of `a`, keeping the order of the rest. */
+function removeAt<T>(a: T[], i: number): void {
+  if (i === 0) {
+    a.shift();
+    return;
+  }
+  for (let k = i + 1; k < a.length; k++) a[k - 1] = a[k]!;
+  a.length--;
 }
 
 /** `l7_protocol_str` for a value. */

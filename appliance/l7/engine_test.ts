@@ -113,6 +113,44 @@ Deno.test("L7Engine: a request evicted past 1024 pending ids is reported once, n
   assert.equal(c.engine.stats.byProtocol.dns!.unmatched, 1);
 });
 
+Deno.test("L7Engine: ids answered out of order, an id asked again, and id timeouts", () => {
+  const c = new Conversation({ client: 5353, server: 53, udp: true }, { timeouts: { udp: 1 } });
+  c.send(0, dnsQuery(1, "one.example.com", 1));
+  c.send(0, dnsQuery(2, "two.example.com", 1));
+  c.send(0, dnsQuery(3, "three.example.com", 1));
+  // The middle one is answered first, with two answers.
+  const a2 = bytes(
+    dnsQuery(2, "two.example.com", 1),
+    [
+      [0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 2],
+      [0xc0, 12, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16, 0x20, 1, 0x0d, 0xb8, ...Array(11).fill(0), 2],
+    ].flat(),
+  );
+  a2.set([0x81, 0x80, 0, 1, 0, 2], 2);
+  c.send(1, a2);
+  // Id 3 asked again: the first id-3 query is reported unanswered, the new one waits.
+  c.send(0, dnsQuery(3, "again.example.com", 1));
+  // Two seconds later neither 1 nor the second 3 has its answer: both time out.
+  c.send(0, dnsQuery(4, "four.example.com", 1), { us: 2_000_000 });
+  const a4 = bytes(dnsQuery(4, "four.example.com", 1));
+  a4.set([0x81, 0x80], 2);
+  c.send(1, a4);
+  const records = c.finish();
+  assert.deepEqual(
+    pick(records, "requestId", "requestResource", "type", "responseException"),
+    [
+      [2, "two.example.com", 2, ""],
+      [3, "three.example.com", 0, ""],
+      [1, "one.example.com", 0, "Timeout"],
+      [3, "again.example.com", 0, "Timeout"],
+      [4, "four.example.com", 2, ""],
+    ],
+  );
+  assert.equal(records[0]!.responseResult, "A=10.0.0.2;AAAA=2001:db8::2");
+  assert.equal(c.engine.stats.byProtocol.dns!.timeouts, 2);
+  assert.equal(c.engine.stats.byProtocol.dns!.unanswered, 1);
+});
+
 Deno.test("L7Engine reads Redis RESP3 replies: errors, maps, pushes", () => {
   const c = new Conversation({ client: 40000, server: 6379 });
   c.send(0, bytes("*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nabc\r\n"));

@@ -11,6 +11,7 @@ import {
   findCrlf,
   findHeaderEnd,
   indexOfByte,
+  MAX_TEXT,
   parseDecimal,
   parseHex,
   startsWith,
@@ -25,6 +26,7 @@ import {
   type Ports,
   type RequestSink,
 } from "./parser.ts";
+import { asciiShared } from "./_text_cache.ts";
 import { applyB3, applySw8, applyTraceparentBytes, applyUberTraceId } from "./trace.ts";
 
 const METHODS = [
@@ -119,7 +121,7 @@ function readHeaders(
         out.chunked = ascii(b, v, ve).toLowerCase().includes("chunked");
       } else if (r !== undefined && len >= 2) {
         if (request && c === 104 && equalsIgnoreCase(b, pos, colon, "host")) {
-          out.host = ascii(b, v, ve);
+          out.host = asciiShared(b, v, ve);
         } else if (c === 116 && equalsIgnoreCase(b, pos, colon, "traceparent")) {
           applyTraceparentBytes(b, v, ve, r);
         } else if (c === 98 && len === 2 && equalsIgnoreCase(b, pos, colon, "b3")) {
@@ -185,10 +187,11 @@ class Http1Session implements ParserSession {
     const r = sink.request();
     r.requestType = METHODS[method]!;
     r.version = version;
-    const target = ascii(b, start + m + 1, targetEnd);
+    const targetStart = start + m + 1;
+    const target = asciiShared(b, targetStart, targetEnd);
     r.requestResource = target;
-    const query = target.indexOf("?");
-    r.endpoint = query < 0 ? target : target.slice(0, query);
+    const query = indexOfByte(b, 63, targetStart, Math.min(targetEnd, targetStart + MAX_TEXT));
+    r.endpoint = query < 0 ? target : asciiShared(b, targetStart, query);
     const h = this.#headers;
     if (!readHeaders(b, lineEnd + 2, headerEnd, r, true, h)) return MALFORMED;
     r.requestDomain = h.host;
@@ -225,7 +228,7 @@ class Http1Session implements ParserSession {
     if (r !== undefined) {
       r.responseCode = code;
       r.responseStatus = statusOf(code);
-      if (code >= 400) r.responseException = ascii(b, start + 13, lineEnd);
+      if (code >= 400) r.responseException = asciiShared(b, start + 13, lineEnd);
       r.responseLength = head + (body === TO_CLOSE ? 0 : body);
       if (r.version === "") r.version = versionText(b, start + 5);
     }

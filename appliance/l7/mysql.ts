@@ -7,6 +7,7 @@
  */
 import { L7Protocol, ResponseStatus } from "../wire/mod.ts";
 import { ascii, isTextByte, text, u16le, u24le, u32le } from "./_bytes.ts";
+import { textShared } from "./_text_cache.ts";
 import {
   Direction,
   type L7Parser,
@@ -164,7 +165,7 @@ class MySqlSession implements ParserSession {
     r.requestLength = stop - body + 4;
     r.requestDomain = this.#database;
     if (command === 0x03 || command === 0x16) {
-      const sql = text(b, body + 1, stop);
+      const sql = textShared(b, body + 1, stop);
       applySqlComment(sql, r);
       r.requestResource = sink.obfuscate ? obfuscateSql(sql) : sql;
       this.#lastSql = sql;

@@ -5,7 +5,8 @@
  * ErrorResponse the SQLSTATE (response_result), message (response_exception) and status.
  */
 import { L7Protocol, type RequestRecord, ResponseStatus } from "../wire/mod.ts";
-import { indexOfByte, text, u32 } from "./_bytes.ts";
+import { indexOfByte, u32 } from "./_bytes.ts";
+import { textShared } from "./_text_cache.ts";
 import {
   Direction,
   type L7Parser,
@@ -36,7 +37,7 @@ const CLIENT_CLASSES = new Set(["22", "23", "28", "2B", "3D", "3F", "42", "0A", 
 function cString(b: Uint8Array, at: number, end: number): [string, number] | undefined {
   const zero = indexOfByte(b, 0, at, end);
   if (zero < 0) return undefined;
-  return [text(b, at, zero), zero + 1];
+  return [textShared(b, at, zero), zero + 1];
 }
 
 class PostgresSession implements ParserSession {

@@ -5,6 +5,7 @@
  */
 import { L7Protocol, ResponseStatus } from "../wire/mod.ts";
 import { ascii, findCrlf, isTextByte, parseDecimal, text } from "./_bytes.ts";
+import { textShared } from "./_text_cache.ts";
 import {
   Direction,
   type L7Parser,
@@ -124,7 +125,7 @@ class RedisSession implements ParserSession {
       const data = lineNumber(b, i + 1, end, scratch);
       if (data < 0) return MALFORMED;
       const len = Math.max(0, scratch.value);
-      if (k < MAX_ARGS) args.push(text(b, data, data + Math.min(len, MAX_ARG_BYTES)));
+      if (k < MAX_ARGS) args.push(textShared(b, data, data + Math.min(len, MAX_ARG_BYTES)));
       i = data + len + 2;
     }
     this.#request(args, next - start, sink);
