@@ -131,9 +131,43 @@ export function isHex(b: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
+/** A hex digit's character code in lowercase. */
+function lower(c: number): number {
+  return c >= 65 && c <= 70 ? c + 32 : c;
+}
+
+/** 16 hex digits at `s` in lowercase: one call with its arguments, no list (span ids, 64-bit ids). */
+// deno-fmt-ignore
+function lowerHex16(b: Uint8Array, s: number): string {
+  return String.fromCharCode(
+    lower(b[s]!), lower(b[s + 1]!), lower(b[s + 2]!), lower(b[s + 3]!),
+    lower(b[s + 4]!), lower(b[s + 5]!), lower(b[s + 6]!), lower(b[s + 7]!),
+    lower(b[s + 8]!), lower(b[s + 9]!), lower(b[s + 10]!), lower(b[s + 11]!),
+    lower(b[s + 12]!), lower(b[s + 13]!), lower(b[s + 14]!), lower(b[s + 15]!),
+  );
+}
+
+/** 32 hex digits at `s` in lowercase (128-bit trace ids), as {@link lowerHex16}. */
+// deno-fmt-ignore
+function lowerHex32(b: Uint8Array, s: number): string {
+  return String.fromCharCode(
+    lower(b[s]!), lower(b[s + 1]!), lower(b[s + 2]!), lower(b[s + 3]!),
+    lower(b[s + 4]!), lower(b[s + 5]!), lower(b[s + 6]!), lower(b[s + 7]!),
+    lower(b[s + 8]!), lower(b[s + 9]!), lower(b[s + 10]!), lower(b[s + 11]!),
+    lower(b[s + 12]!), lower(b[s + 13]!), lower(b[s + 14]!), lower(b[s + 15]!),
+    lower(b[s + 16]!), lower(b[s + 17]!), lower(b[s + 18]!), lower(b[s + 19]!),
+    lower(b[s + 20]!), lower(b[s + 21]!), lower(b[s + 22]!), lower(b[s + 23]!),
+    lower(b[s + 24]!), lower(b[s + 25]!), lower(b[s + 26]!), lower(b[s + 27]!),
+    lower(b[s + 28]!), lower(b[s + 29]!), lower(b[s + 30]!), lower(b[s + 31]!),
+  );
+}
+
 /** Hex digits `[start, end)` as lowercase text (the caller checked them with {@link isHex}). */
 export function lowerHex(b: Uint8Array, start: number, end: number): string {
   const n = end - start;
+  // Trace and span ids: a call with fixed arguments costs half of one with a list.
+  if (n === 32) return lowerHex32(b, start);
+  if (n === 16) return lowerHex16(b, start);
   if (n > MAX_TEXT) return "";
   codes.length = n;
   for (let i = 0; i < n; i++) {

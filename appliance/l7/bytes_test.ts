@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { findCrlf, findHeaderEnd } from "./_bytes.ts";
+import { findCrlf, findHeaderEnd, lowerHex } from "./_bytes.ts";
 
 /** The plain searches the skipping ones must agree with. */
 function naive(b: Uint8Array, from: number, end: number, pattern: number[]): number {
@@ -35,4 +35,14 @@ Deno.test("findHeaderEnd finds the end of a real header block, and -1 when it is
   assert.equal(findHeaderEnd(b, 0, text.indexOf("\r\n\r\n") + 3), -1);
   assert.equal(findCrlf(b, 0, b.length), 14);
   assert.equal(findCrlf(b, 15, b.length), text.indexOf("\r\n", 15));
+});
+
+Deno.test("lowerHex gives hex digits in lowercase at every length, 16 and 32 included", () => {
+  const digits = "0123456789abcdefABCDEF";
+  for (let n = 1; n <= 40; n++) {
+    let hex = "";
+    for (let i = 0; i < n; i++) hex += digits[(i * 7 + n) % digits.length];
+    const b = new TextEncoder().encode(`xx${hex}yy`);
+    assert.equal(lowerHex(b, 2, 2 + n), hex.toLowerCase(), `length ${n}`);
+  }
 });
