@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { decodeBatch, encodeBatch, type RequestRecord, WIRE_VERSION } from "./mod.ts";
+import { checkRequest, fieldProblem, MAX_REQUEST_TEXT_CHARS } from "./request_check.ts";
+import { REQUEST_FIELDS } from "./request_record.ts";
+import { isIpText } from "./streams.ts";
 
 function record(over: Record<string, unknown> = {}): RequestRecord {
   return {
@@ -81,4 +84,55 @@ Deno.test("checkRequest() names the first bad field", () => {
     assert.equal(result.ok, false, JSON.stringify(over).slice(0, 60));
     if (!result.ok) assert.match(result.error, message);
   }
+});
+
+Deno.test("the compiled field check refuses every value the named check refuses", () => {
+  // checkRequest takes the compiled path; a record it lets through must have no field problem.
+  const tricky: unknown[] = [
+    undefined,
+    null,
+    -1,
+    0,
+    1,
+    2,
+    1.5,
+    NaN,
+    Infinity,
+    255,
+    256,
+    65535,
+    65536,
+    0xffffffff,
+    2 ** 32,
+    -(2 ** 31),
+    -(2 ** 31) - 1,
+    2 ** 31 - 1,
+    2 ** 31,
+    Number.MAX_SAFE_INTEGER,
+    Number.MAX_SAFE_INTEGER + 2,
+    "",
+    "x",
+    "1",
+    "x".repeat(MAX_REQUEST_TEXT_CHARS),
+    "x".repeat(MAX_REQUEST_TEXT_CHARS + 1),
+    true,
+    {},
+    [],
+  ];
+  let refused = 0;
+  for (const spec of REQUEST_FIELDS) {
+    for (const value of tricky) {
+      const r = record({ [spec.key]: value }) as unknown as Record<string, unknown>;
+      if (value === undefined) delete r[spec.key];
+      const named = fieldProblem(r, "r");
+      const full = checkRequest(r, "r", isIpText);
+      if (named !== undefined) {
+        refused++;
+        assert.equal(full, named, `${spec.key} = ${String(value)}`);
+      } else if (!["ipVersion", "ip0", "ip1", "startTime", "endTime"].includes(spec.key)) {
+        assert.equal(full, undefined, `${spec.key} = ${String(value)}`);
+      }
+    }
+  }
+  assert.ok(refused > 500, `only ${refused} refusals: the table of values is too tame`);
 });
