@@ -176,23 +176,32 @@ function cut(text: string): string {
   return text.slice(0, end);
 }
 
+/** What {@link prepareRequests} made of a batch. */
+export interface PreparedRequests {
+  /** The records to spool: those that passed, some with texts cut. */
+  kept: RequestRecord[];
+  /** Records with a text field cut to the wire's bound ({@link MAX_REQUEST_TEXT_CHARS}). */
+  truncated: number;
+  /** Records the wire check still refused. */
+  invalid: number;
+  /** The first such record's problem. */
+  invalidSample: string | null;
+}
+
 /**
- * Spools request records as stream `requests`, like {@link spoolFlows}; a replay's `sourceId`
- * must differ from its flows' (the checkpoint counts records per source). Each record is made
- * to pass the manager's check first: a refused record would have its whole batch refused.
+ * Makes each record pass the manager's check before it is spooled (a refused record would have
+ * its whole batch refused): a text longer than the wire allows is cut, a record the check still
+ * refuses is left out and counted. Most records pass as they are, so each is checked first and
+ * only a refused one is looked at again.
  */
-export async function spoolRequests(
-  spool: Spool,
-  records: readonly RequestRecord[],
-  options: SpoolOptions,
-): Promise<SpoolRequestsResult> {
+export function prepareRequests(batch: readonly RequestRecord[]): PreparedRequests {
+  const check = STREAM_SPECS.requests.check;
+  const kept: RequestRecord[] = [];
   let truncated = 0;
   let invalid = 0;
   let invalidSample: string | null = null;
-  const check = STREAM_SPECS.requests.check;
-  const keep = (batch: RequestRecord[]) => {
-    const kept: RequestRecord[] = [];
-    for (let r of batch) {
+  for (let r of batch) {
+    if (check(r, "", WIRE_VERSION) !== undefined) {
       const long = (key: keyof RequestRecord) => {
         const value = r[key];
         return typeof value === "string" && value.length > MAX_REQUEST_TEXT_CHARS;
@@ -204,13 +213,36 @@ export async function spoolRequests(
         truncated++;
       }
       const problem = check(r, `records[${kept.length}]`, WIRE_VERSION);
-      if (problem === undefined) kept.push(r);
-      else {
+      if (problem !== undefined) {
         invalid++;
         invalidSample ??= problem;
+        continue;
       }
     }
-    return kept;
+    kept.push(r);
+  }
+  return { kept, truncated, invalid, invalidSample };
+}
+
+/**
+ * Spools request records as stream `requests`, like {@link spoolFlows}; a replay's `sourceId`
+ * must differ from its flows' (the checkpoint counts records per source). Each record is made
+ * to pass the manager's check first ({@link prepareRequests}).
+ */
+export async function spoolRequests(
+  spool: Spool,
+  records: readonly RequestRecord[],
+  options: SpoolOptions,
+): Promise<SpoolRequestsResult> {
+  let truncated = 0;
+  let invalid = 0;
+  let invalidSample: string | null = null;
+  const keep = (batch: RequestRecord[]) => {
+    const prepared = prepareRequests(batch);
+    truncated += prepared.truncated;
+    invalid += prepared.invalid;
+    invalidSample ??= prepared.invalidSample;
+    return prepared.kept;
   };
   const result = await spoolStream(spool, "requests", records, { ...options, keep });
   return { ...result, truncated, invalid, invalidSample };

@@ -19,12 +19,8 @@ import { parseArgs } from "node:util";
 import { openCapture } from "../../appliance/capture/mod.ts";
 import { buildFlows, type FlowSummary } from "../../appliance/pipeline.ts";
 import type { L7Parser } from "../../appliance/l7/mod.ts";
-import {
-  encodeBatch,
-  type RequestRecord,
-  STREAM_SPECS,
-  WIRE_VERSION,
-} from "../../appliance/wire/mod.ts";
+import { prepareRequests } from "../../appliance/agent/spooling.ts";
+import { encodeBatch, type RequestRecord, WIRE_VERSION } from "../../appliance/wire/mod.ts";
 import { generateL7Traffic } from "../tools/_l7_traffic.ts";
 import { type RunOptions, timeInProcess, type Timing } from "./_measure.ts";
 
@@ -43,24 +39,22 @@ export interface L7BenchResult {
   wire: Timing;
 }
 
-/** Checks every record as the manager will and encodes them in batches of 1,000; the bytes. */
+/**
+ * What the agent does with request records before it writes them: in batches of 1,000 (its
+ * default), each record made to pass the manager's check (`prepareRequests`, as
+ * `spoolRequests` does), then the batch encoded. Returns the bytes encoded.
+ */
 function checkAndEncode(records: readonly RequestRecord[]): number {
-  const check = STREAM_SPECS.requests.check;
   let bytes = 0;
   for (let start = 0; start < records.length; start += 1000) {
-    const batch: RequestRecord[] = [];
-    for (let i = start; i < Math.min(records.length, start + 1000); i++) {
-      if (check(records[i], `records[${batch.length}]`, WIRE_VERSION) === undefined) {
-        batch.push(records[i]!);
-      }
-    }
+    const { kept } = prepareRequests(records.slice(start, start + 1000));
     bytes += encodeBatch({
       v: WIRE_VERSION,
       appliance: "bench",
       stream: "requests",
       seq: start,
       sentAt: 0,
-      records: batch,
+      records: kept,
     }).length;
   }
   return bytes;
