@@ -65,24 +65,32 @@ export function keepText(
   return value;
 }
 
+/**
+ * `make(b, start, end)` for bytes of `kind`, shared with earlier requests that had the same
+ * bytes (longer runs than {@link MAX_CACHED_BYTES} are made every time).
+ */
+function shared(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  kind: TextKind,
+  make: (b: Uint8Array, start: number, end: number) => string,
+): string {
+  if (end <= start) return "";
+  if (end - start > MAX_CACHED_BYTES) return make(b, start, end);
+  const found = findText(b, start, end, kind);
+  if (found >= 0) return texts[found]!;
+  return keepText(-1 - found, b, start, end, kind, make(b, start, end));
+}
+
 /** {@link ascii}, shared with earlier requests that had the same bytes. */
 export function asciiShared(b: Uint8Array, start: number, end: number): string {
-  const n = end - start;
-  if (n <= 0) return "";
-  if (n > MAX_CACHED_BYTES) return ascii(b, start, end);
-  const found = findText(b, start, end, TextKind.Latin1);
-  if (found >= 0) return texts[found]!;
-  return keepText(-1 - found, b, start, end, TextKind.Latin1, ascii(b, start, end));
+  return shared(b, start, end, TextKind.Latin1, ascii);
 }
 
 /** {@link text} (UTF-8), shared with earlier requests that had the same bytes. */
 export function textShared(b: Uint8Array, start: number, end: number): string {
-  const n = end - start;
-  if (n <= 0) return "";
-  if (n > MAX_CACHED_BYTES) return text(b, start, end);
-  const found = findText(b, start, end, TextKind.Utf8);
-  if (found >= 0) return texts[found]!;
-  return keepText(-1 - found, b, start, end, TextKind.Utf8, text(b, start, end));
+  return shared(b, start, end, TextKind.Utf8, text);
 }
 
 /** The text of the IPv4 (4 bytes) or IPv6 (16) address at `at`, shared with earlier flows'. */
