@@ -43,33 +43,12 @@ export function findText(b: Uint8Array, start: number, end: number, kind: TextKi
   return -1 - slot;
 }
 
-/** The text cached at `slot` (from {@link findText}). */
-export function cachedText(slot: number): string {
-  return texts[slot]!;
-}
-
-/** Keeps `value` as the text of bytes `[start, end)` in `slot` (from {@link findText}); returns it. */
-export function keepText(
-  slot: number,
-  b: Uint8Array,
-  start: number,
-  end: number,
-  kind: TextKind,
-  value: string,
-): string {
-  const base = slot * MAX_CACHED_BYTES - start;
-  for (let i = start; i < end; i++) keys[base + i] = b[i]!;
-  lengths[slot] = end - start;
-  kinds[slot] = kind;
-  texts[slot] = value;
-  return value;
-}
-
 /**
  * `make(b, start, end)` for bytes of `kind`, shared with earlier requests that had the same
- * bytes (longer runs than {@link MAX_CACHED_BYTES} are made every time).
+ * bytes (longer runs than {@link MAX_CACHED_BYTES} are made every time). `make` must depend on
+ * the bytes alone.
  */
-function shared(
+export function sharedText(
   b: Uint8Array,
   start: number,
   end: number,
@@ -80,25 +59,34 @@ function shared(
   if (end - start > MAX_CACHED_BYTES) return make(b, start, end);
   const found = findText(b, start, end, kind);
   if (found >= 0) return texts[found]!;
-  return keepText(-1 - found, b, start, end, kind, make(b, start, end));
+  const slot = -1 - found;
+  const value = make(b, start, end);
+  const base = slot * MAX_CACHED_BYTES - start;
+  for (let i = start; i < end; i++) keys[base + i] = b[i]!;
+  lengths[slot] = end - start;
+  kinds[slot] = kind;
+  texts[slot] = value;
+  return value;
 }
 
 /** {@link ascii}, shared with earlier requests that had the same bytes. */
 export function asciiShared(b: Uint8Array, start: number, end: number): string {
-  return shared(b, start, end, TextKind.Latin1, ascii);
+  return sharedText(b, start, end, TextKind.Latin1, ascii);
 }
 
 /** {@link text} (UTF-8), shared with earlier requests that had the same bytes. */
 export function textShared(b: Uint8Array, start: number, end: number): string {
-  return shared(b, start, end, TextKind.Utf8, text);
+  return sharedText(b, start, end, TextKind.Utf8, text);
+}
+
+/** The text of the IPv4 (4 bytes) or IPv6 (16) address `[start, end)`. */
+function addressText(b: Uint8Array, start: number, end: number): string {
+  return formatAddress(b, start, end - start === 4 ? 4 : 6);
 }
 
 /** The text of the IPv4 (4 bytes) or IPv6 (16) address at `at`, shared with earlier flows'. */
 export function addressShared(b: Uint8Array, at: number, ipVersion: number): string {
-  const end = at + (ipVersion === 4 ? 4 : 16);
-  const found = findText(b, at, end, TextKind.Address);
-  if (found >= 0) return texts[found]!;
-  return keepText(-1 - found, b, at, end, TextKind.Address, formatAddress(b, at, ipVersion));
+  return sharedText(b, at, at + (ipVersion === 4 ? 4 : 16), TextKind.Address, addressText);
 }
 
 /** Lookups answered from the cache and not, since the process started (for tests and tuning). */

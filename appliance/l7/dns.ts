@@ -5,7 +5,7 @@
  */
 import { L7Protocol, ResponseStatus } from "../wire/mod.ts";
 import { u16 } from "./_bytes.ts";
-import { cachedText, findText, keepText, MAX_CACHED_BYTES, TextKind } from "./_text_cache.ts";
+import { MAX_CACHED_BYTES, sharedText, TextKind } from "./_text_cache.ts";
 import {
   Direction,
   type L7Parser,
@@ -103,6 +103,14 @@ function readName(b: Uint8Array, message: number, at: number, end: number): stri
 }
 
 /**
+ * The name `[start, end)`: labels only, its zero byte last, at most {@link MAX_CACHED_BYTES}
+ * bytes (so at most 80 labels, all inside: {@link readName} cannot fail on it).
+ */
+function plainName(b: Uint8Array, start: number, end: number): string {
+  return readName(b, start, start, end) ?? "";
+}
+
+/**
  * {@link readName} for a name at `at` that is labels only (no compression pointer, as question
  * names are), shared with earlier messages that had the same name; other names are read.
  */
@@ -110,10 +118,13 @@ function questionName(b: Uint8Array, message: number, at: number, end: number) {
   let i = at;
   while (i < end && b[i] !== 0 && (b[i]! & 0xc0) === 0) i += 1 + b[i]!;
   if (i >= end || b[i] !== 0 || i + 1 - at > MAX_CACHED_BYTES) return readName(b, message, at, end);
-  const found = findText(b, at, i + 1, TextKind.DnsName);
-  if (found >= 0) return cachedText(found);
-  const name = readName(b, message, at, end);
-  return name === undefined ? name : keepText(-1 - found, b, at, i + 1, TextKind.DnsName, name);
+  return sharedText(b, at, i + 1, TextKind.DnsName, plainName);
+}
+
+/** An A (4 bytes) or AAAA (16) answer `[start, end)` as `A=…` / `AAAA=…`. */
+function addressAnswer(b: Uint8Array, start: number, end: number): string {
+  const type = end - start === 4 ? 1 : 28;
+  return `${dnsTypeName(type)}=${formatRdata(b, start, type, start, end - start, end)}`;
 }
 
 /** Opcodes: QUERY, IQUERY, STATUS, NOTIFY, UPDATE (RFC 1035, 1996, 2136); 3 is unassigned. */
@@ -238,15 +249,7 @@ function parseMessage(b: Uint8Array, m: number, end: number, sink: RequestSink):
     let answer: string | undefined;
     if ((type === 1 && len === 4) || (type === 28 && len === 16)) {
       // An address answer is its bytes' text alone: shared with earlier ones.
-      const found = findText(b, data, data + len, TextKind.Answer);
-      answer = found >= 0 ? cachedText(found) : keepText(
-        -1 - found,
-        b,
-        data,
-        data + len,
-        TextKind.Answer,
-        `${dnsTypeName(type)}=${formatRdata(b, m, type, data, len, end)}`,
-      );
+      answer = sharedText(b, data, data + len, TextKind.Answer, addressAnswer);
     } else {
       const value = formatRdata(b, m, type, data, len, end);
       if (value !== undefined) answer = `${dnsTypeName(type)}=${value}`;
