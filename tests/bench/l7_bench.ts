@@ -119,23 +119,23 @@ export function renderL7Bench(r: L7BenchResult): string {
   const ms = (t: Timing) =>
     `${t.minMs.toFixed(0)}–${t.medianMs.toFixed(0)}–${t.maxMs.toFixed(0)} ms`;
   const count = (n: number) => Math.round(n).toLocaleString("en-US");
+  /** A row's id and what it measures, in their columns. */
+  const label = (id: string, what: string) => `(${id})`.padEnd(6) + what.padEnd(28);
   const costOf = (t: Timing) => 1 - pps(t) / flowRate;
   const l7Row = (id: string, what: string, t: Timing) => {
     const cost = costOf(t);
-    return `${`(${id})`.padEnd(6)}${what.padEnd(28)} ${mpps(pps(t)).padStart(10)}  ${
-      ms(t)
-    }; L7 costs ${(cost * 100).toFixed(0)}% of the packet rate (target ≤ 30%: ${
-      cost <= 0.3 ? "MET" : "NOT MET"
-    })`;
+    return `${label(id, what)} ${mpps(pps(t)).padStart(10)}  ${ms(t)}; L7 costs ${
+      (cost * 100).toFixed(0)
+    }% of the packet rate (target ≤ 30%: ${cost <= 0.3 ? "MET" : "NOT MET"})`;
   };
   const requestsRow = (id: string, what: string, t: Timing) => {
     const perS = r.reported / (t.medianMs / 1000);
     // L7's own time: the difference from the flow-only run, per request.
     const l7Ms = t.medianMs - r.flowOnly.medianMs;
     const alone = l7Ms > 0 ? count(r.reported / (l7Ms / 1000)) : "∞";
-    return `${`(${id})`.padEnd(6)}${what.padEnd(28)} ${
-      count(perS).padStart(10)
-    }  (target ≥ 300,000: ${perS >= 300_000 ? "MET" : "NOT MET"}); L7 alone ≈ ${alone} requests/s`;
+    return `${label(id, what)} ${count(perS).padStart(10)}  (target ≥ 300,000: ${
+      perS >= 300_000 ? "MET" : "NOT MET"
+    }); L7 alone ≈ ${alone} requests/s`;
   };
   const floor = costOf(r.floor);
   // Below (l1)'s own run-to-run spread, a difference is noise, not a cost.
@@ -147,17 +147,15 @@ export function renderL7Bench(r: L7BenchResult): string {
       (r.packets / r.reported).toFixed(1)
     } packets per request): ${r.packets.toLocaleString("en-US")} packets, ` +
     `${count(r.made)} requests made, ${count(r.reported)} reported`,
-    `${"(l1)".padEnd(6)}${"decode + flow".padEnd(28)} ${mpps(flowRate).padStart(10)}  ${
-      ms(r.flowOnly)
-    }`,
+    `${label("l1", "decode + flow")} ${mpps(flowRate).padStart(10)}  ${ms(r.flowOnly)}`,
     l7Row("l2", "decode + flow + L7", r.withL7),
     l7Row("l2k", "(l2), every record kept", r.withL7Kept),
-    `${"(l2f)".padEnd(6)}${"L7 engine, parsing nothing".padEnd(28)} ${
-      mpps(pps(r.floor)).padStart(10)
-    }  ${ms(r.floor)}; ${floorCost} with no parsing or record`,
+    `${label("l2f", "L7 engine, parsing nothing")} ${mpps(pps(r.floor)).padStart(10)}  ${
+      ms(r.floor)
+    }; ${floorCost} with no parsing or record`,
     requestsRow("l3", "requests/s, whole run (l2)", r.withL7),
     requestsRow("l3k", "requests/s, whole run (l2k)", r.withL7Kept),
-    `${"(l4)".padEnd(6)}${"checked + encoded, records/s".padEnd(28)} ${
+    `${label("l4", "checked + encoded, records/s")} ${
       count(r.reported / (r.wire.medianMs / 1000)).padStart(10)
     }  ${ms(r.wire)}; with (l2) before it, the agent's path runs at ${
       count(r.reported / ((r.withL7.medianMs + r.wire.medianMs) / 1000))
